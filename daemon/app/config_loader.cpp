@@ -1,0 +1,115 @@
+#include "app/config_loader.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "rapport/json_text.hpp"
+
+namespace rapport {
+
+std::optional<std::string> read_text_file(const std::string& path, std::size_t max_bytes,
+                                          std::string& error) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        error = "cannot read " + path + ": " + std::strerror(errno);
+        return std::nullopt;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        error = "cannot read " + path + ": it is a directory, not a file";
+        return std::nullopt;
+    }
+    if (S_ISREG(st.st_mode) && static_cast<std::size_t>(st.st_size) > max_bytes) {
+        error = path + ": the file is too large (" + std::to_string(st.st_size) +
+                " bytes; the limit is " + std::to_string(max_bytes) + " bytes)";
+        return std::nullopt;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        error = "cannot read " + path + ": " + std::strerror(errno);
+        return std::nullopt;
+    }
+    std::string text;
+    char buf[65536];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        text.append(buf, static_cast<std::size_t>(in.gcount()));
+        if (text.size() > max_bytes) {  // a pipe or a file that grew while we read it
+            error = path + ": the file is too large (over " + std::to_string(max_bytes) + " bytes)";
+            return std::nullopt;
+        }
+    }
+    if (in.bad()) {
+        error = "cannot read " + path + ": " + std::strerror(errno);
+        return std::nullopt;
+    }
+    return text;
+}
+
+PathContext path_context_for(const std::string& settings_path) {
+    PathContext ctx;
+    std::error_code ec;
+    auto abs = std::filesystem::absolute(settings_path, ec);
+    ctx.settings_dir = abs.parent_path().string();
+    auto env = [](const char* name) {
+        const char* v = std::getenv(name);
+        return std::string(v ? v : "");
+    };
+    ctx.xdg_state_home = env("XDG_STATE_HOME");
+    ctx.xdg_runtime_dir = env("XDG_RUNTIME_DIR");
+    ctx.home = env("HOME");
+    return ctx;
+}
+
+RulesResult load_rules(const std::string& rules_path) {
+    RulesResult result;
+    std::string error;
+    auto text = read_text_file(rules_path, JsonLimits{}.max_bytes, error);
+    if (!text) {
+        result.diagnostics.push_back(Diagnostic{rules_path, 0, 0, {}, error});
+        // read_text_file already names the path; keep the message readable.
+        result.diagnostics.back().file.clear();
+        return result;
+    }
+    return parse_rules(*text, rules_path);
+}
+
+LoadedConfig load_config(const std::string& settings_path) {
+    LoadedConfig out;
+    std::string error;
+    auto text = read_text_file(settings_path, 1u << 20, error);
+    if (!text) {
+        out.diagnostics.push_back(Diagnostic{"", 0, 0, {}, error});
+        return out;
+    }
+    auto settings = parse_settings(*text, settings_path, path_context_for(settings_path));
+    if (!settings.settings) {
+        out.diagnostics = std::move(settings.diagnostics);
+        return out;
+    }
+    out.settings = settings.settings;
+    struct stat st {};
+    bool has_password = false;
+    for (const auto& m : out.settings->mailboxes)
+        has_password |= !m.imap.password.value.empty() || (m.smtp && !m.smtp->password.value.empty());
+    for (const auto& c : out.settings->calendars) has_password |= !c.password.value.empty();
+    if (has_password && ::stat(settings_path.c_str(), &st) == 0 && (st.st_mode & 077)) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        out.warnings.push_back(settings_path + " holds a password and is readable by others (mode " +
+                               mode + "); run: chmod 600 " + settings_path);
+    }
+    auto rules = load_rules(out.settings->rules_file);
+    if (!rules.rules) {
+        out.diagnostics = std::move(rules.diagnostics);
+        return out;
+    }
+    out.rules = rules.rules;
+    return out;
+}
+
+}  // namespace rapport

@@ -1,0 +1,131 @@
+#include "rapport/directory.hpp"
+
+#include "rapport/address.hpp"
+
+namespace rapport {
+
+const char* to_string(MatchKind k) {
+    switch (k) {
+        case MatchKind::contact: return "contact";
+        case MatchKind::domain: return "domain";
+        case MatchKind::internal: return "internal";
+        case MatchKind::none: return "none";
+    }
+    return "none";
+}
+
+const std::vector<std::string>& PublicDomains::builtin() {
+    // Free mail providers: anyone can have an address there, so a domain match would attach
+    // strangers to an account. Patterns ending in ".*" cover the provider's country domains.
+    static const std::vector<std::string> list = {
+        "gmail.com", "googlemail.com", "outlook.*", "hotmail.*", "live.*", "msn.com",
+        "yahoo.*", "ymail.com", "rocketmail.com", "icloud.com", "me.com", "mac.com", "aol.*",
+        "aim.com", "gmx.*", "web.de", "t-online.de", "freenet.de", "posteo.de", "mailbox.org",
+        "proton.me", "protonmail.com", "protonmail.ch", "pm.me", "tutanota.com", "tutanota.de",
+        "tuta.io", "tuta.com", "fastmail.com", "fastmail.fm", "hey.com", "zoho.com", "zohomail.com",
+        "mail.com", "email.com", "inbox.com", "yandex.*", "ya.ru", "mail.ru", "rambler.ru",
+        "qq.com", "163.com", "126.com", "yeah.net", "sina.com", "naver.com", "daum.net",
+        "hanmail.net", "rediffmail.com", "orange.fr", "wanadoo.fr", "free.fr", "laposte.net",
+        "sfr.fr", "libero.it", "virgilio.it", "tiscali.it", "seznam.cz", "wp.pl", "o2.pl",
+        "onet.pl", "interia.pl", "bluewin.ch", "btinternet.com", "sky.com", "comcast.net",
+        "verizon.net", "att.net", "sbcglobal.net", "cox.net", "charter.net", "earthlink.net",
+        "bigpond.com", "optusnet.com.au", "shaw.ca", "rogers.com", "sympatico.ca", "uol.com.br",
+        "bol.com.br", "terra.com.br"};
+    return list;
+}
+
+PublicDomains::PublicDomains() {
+    for (const auto& p : builtin()) add(p);
+}
+
+void PublicDomains::add(std::string_view pattern) {
+    if (pattern.size() > 2 && pattern.substr(pattern.size() - 2) == ".*")
+        prefixes_.emplace_back(pattern.substr(0, pattern.size() - 1));  // keep the dot
+    else
+        exact_.emplace(pattern);
+}
+
+bool PublicDomains::contains(std::string_view domain) const {
+    if (exact_.count(std::string(domain))) return true;
+    for (const auto& prefix : prefixes_)
+        if (domain.size() > prefix.size() && domain.substr(0, prefix.size()) == prefix) return true;
+    return false;
+}
+
+AccountDirectory::AccountDirectory(std::shared_ptr<const Rules> rules) : rules_(std::move(rules)) {
+    for (const auto& p : rules_->public_domains) public_.add(p);
+    const auto& accounts = rules_->accounts;
+    for (std::size_t a = 0; a < accounts.size(); ++a) {
+        for (std::size_t c = 0; c < accounts[a].contacts.size(); ++c)
+            contacts_.emplace(accounts[a].contacts[c].address, ContactRef{a, c});
+        for (const auto& d : accounts[a].domains) account_domains_.emplace(d, a);
+    }
+    for (std::size_t p = 0; p < rules_->people.size(); ++p)
+        for (const auto& address : rules_->people[p].addresses) people_.emplace(address, p);
+    for (const auto& d : rules_->organization.domains) own_domains_.insert(d);
+}
+
+const Person* AccountDirectory::owner_of(const Account& account) const {
+    return rules_->person(account.owner);
+}
+
+Match AccountDirectory::lookup(std::string_view raw) const {
+    Match m;
+    auto parsed = parse_address(raw);
+    if (!parsed) {
+        m.reason = "not a mail address";
+        return m;
+    }
+    m.address = parsed->normalized();
+    if (auto it = contacts_.find(m.address); it != contacts_.end()) {
+        const Account& account = rules_->accounts[it->second.account];
+        m.kind = MatchKind::contact;
+        m.account = &account;
+        m.contact = &account.contacts[it->second.contact];
+        m.reason = m.address + " is listed as a contact of " + account.name + " (" + account.id + ")";
+        return m;
+    }
+    if (auto it = people_.find(m.address); it != people_.end()) {
+        m.kind = MatchKind::internal;
+        m.person = &rules_->people[it->second];
+        m.reason = m.address + " is an address of " + m.person->name + " (" + m.person->id +
+                   "), one of your organisation's people";
+        return m;
+    }
+    const std::string& domain = parsed->domain;
+    if (public_.contains(domain)) {
+        m.reason = domain + " is a public mail domain; addresses there match only when listed as contacts";
+        return m;
+    }
+    // Walk from the full domain to its parents: the most specific claim wins, so a subsidiary
+    // listed as its own account beats its parent company.
+    std::string_view suffix = domain;
+    while (!suffix.empty()) {
+        const std::string key(suffix);
+        if (own_domains_.count(key)) {
+            m.kind = MatchKind::internal;
+            m.reason = suffix == domain
+                           ? domain + " is one of " + rules_->organization.name + "'s own domains"
+                           : domain + " is a subdomain of " + key + ", one of " +
+                                 rules_->organization.name + "'s own domains";
+            return m;
+        }
+        if (auto it = account_domains_.find(key); it != account_domains_.end()) {
+            const Account& account = rules_->accounts[it->second];
+            m.kind = MatchKind::domain;
+            m.account = &account;
+            m.reason = suffix == domain
+                           ? domain + " is a domain of " + account.name + " (" + account.id + ")"
+                           : domain + " is a subdomain of " + key + ", a domain of " + account.name +
+                                 " (" + account.id + ")";
+            return m;
+        }
+        const auto dot = suffix.find('.');
+        if (dot == std::string_view::npos) break;
+        suffix.remove_prefix(dot + 1);
+    }
+    m.reason = domain + " belongs to no account and is not one of your organisation's domains";
+    return m;
+}
+
+}  // namespace rapport

@@ -1,0 +1,334 @@
+#include "store/state_store.hpp"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+namespace rapport {
+namespace {
+
+// Schema versions in order; each entry moves the database from version i to i+1. Never edit
+// a released entry: add a new one, so an old state file migrates forward.
+const char* const kMigrations[] = {
+    R"sql(
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE folder_sync (
+        mailbox TEXT NOT NULL, folder TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL DEFAULT 0,
+        highestmodseq INTEGER, scanned INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (mailbox, folder));
+    CREATE TABLE seen_messages (
+        mailbox TEXT NOT NULL, folder TEXT NOT NULL, message_id TEXT NOT NULL,
+        uid INTEGER NOT NULL, seen_at INTEGER NOT NULL,
+        PRIMARY KEY (mailbox, folder, message_id));
+    CREATE TABLE contact_activity (
+        account TEXT NOT NULL, address TEXT NOT NULL,
+        last_in INTEGER, last_in_id TEXT, last_out INTEGER, last_out_id TEXT,
+        PRIMARY KEY (account, address));
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, time INTEGER NOT NULL,
+        account TEXT, text TEXT NOT NULL, extra TEXT NOT NULL DEFAULT '{}',
+        acked INTEGER NOT NULL DEFAULT 0, acked_at INTEGER);
+    CREATE TABLE nudges (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, kind TEXT NOT NULL,
+        due INTEGER NOT NULL, state TEXT NOT NULL, text TEXT NOT NULL, created INTEGER NOT NULL);
+    CREATE INDEX nudges_by_state ON nudges (state, due);
+    CREATE TABLE drafts (
+        id TEXT PRIMARY KEY, account TEXT NOT NULL, meeting TEXT NOT NULL, mailbox TEXT NOT NULL,
+        subject TEXT NOT NULL, created INTEGER NOT NULL);
+    CREATE TABLE journal (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, effect TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '{}',
+        created INTEGER NOT NULL, done INTEGER);
+    CREATE TABLE meetings_ended (
+        calendar TEXT NOT NULL, uid TEXT NOT NULL, occurrence INTEGER NOT NULL,
+        ended_at INTEGER NOT NULL, PRIMARY KEY (calendar, uid, occurrence));
+    )sql",
+};
+
+int64_t to_db(TimePoint t) { return t.time_since_epoch().count(); }
+TimePoint from_db(int64_t s) { return TimePoint{Seconds{s}}; }
+
+class Statement {
+public:
+    Statement(sqlite3* db, const char* sql) : db_(db) {
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
+            throw StoreError(std::string("state database: ") + sqlite3_errmsg(db));
+    }
+    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement& bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
+    Statement& bind(int i, const std::string& v) {
+        sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Statement& bind_null(int i) { sqlite3_bind_null(stmt_, i); return *this; }
+    bool step() {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        throw StoreError(std::string("state database: ") + sqlite3_errmsg(db_));
+    }
+    int64_t integer(int col) { return sqlite3_column_int64(stmt_, col); }
+    bool is_null(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+    std::string text(int col) {
+        const auto* p = sqlite3_column_text(stmt_, col);
+        return p ? std::string(reinterpret_cast<const char*>(p),
+                               static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+                 : std::string();
+    }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+StoredNotification read_notification(Statement& s) {
+    StoredNotification n;
+    n.id = s.integer(0);
+    n.kind = s.text(1);
+    n.time = from_db(s.integer(2));
+    n.account = s.text(3);
+    n.text = s.text(4);
+    n.extra = nlohmann::json::parse(s.text(5), nullptr, false);
+    if (n.extra.is_discarded() || !n.extra.is_object()) n.extra = nlohmann::json::object();
+    n.acked = s.integer(6) != 0;
+    return n;
+}
+
+StoredNudge read_nudge(Statement& s) {
+    StoredNudge n;
+    n.id = s.integer(0);
+    n.account = s.text(1);
+    n.kind = s.text(2);
+    n.due = from_db(s.integer(3));
+    n.state = s.text(4);
+    n.text = s.text(5);
+    n.created = from_db(s.integer(6));
+    return n;
+}
+
+}  // namespace
+
+nlohmann::json StoredNotification::to_json() const {
+    nlohmann::json j = extra;
+    j["id"] = id;
+    j["kind"] = kind;
+    j["time"] = format_datetime(time);
+    j["account"] = account.empty() ? nlohmann::json(nullptr) : nlohmann::json(account);
+    j["text"] = text;
+    return j;
+}
+
+nlohmann::json StoredNudge::to_json() const {
+    return {{"id", id}, {"account", account}, {"kind", kind}, {"due", format_datetime(due)},
+            {"state", state}, {"text", text}};
+}
+
+nlohmann::json StoredDraft::to_json() const {
+    return {{"id", id}, {"account", account}, {"meeting", meeting}, {"mailbox", mailbox},
+            {"subject", subject}, {"created", format_datetime(created)}};
+}
+
+StateStore::StateStore(const std::string& state_dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(state_dir, ec);
+    if (ec) throw StoreError("cannot create state_dir " + state_dir + ": " + ec.message());
+    ::chmod(state_dir.c_str(), 0700);  // it holds the mail metadata of one person
+    path_ = (std::filesystem::path(state_dir) / "state.sqlite").string();
+    if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
+        std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw StoreError("cannot open state database " + path_ + ": " + msg);
+    }
+    ::chmod(path_.c_str(), 0600);
+    sqlite3_busy_timeout(db_, 5000);
+    try {
+        exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+        migrate();
+    } catch (...) {
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw;
+    }
+}
+
+StateStore::~StateStore() {
+    if (db_) sqlite3_close(db_);
+}
+
+void StateStore::exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        throw StoreError("state database " + path_ + ": " + msg);
+    }
+}
+
+int StateStore::schema_version() {
+    Statement s(db_, "PRAGMA user_version");
+    s.step();
+    return static_cast<int>(s.integer(0));
+}
+
+void StateStore::migrate() {
+    const int current = schema_version();
+    if (current > kSchemaVersion)
+        throw StoreError("state database " + path_ + " was written by a newer rapportd (schema " +
+                         std::to_string(current) + "); upgrade rapportd or move the file away");
+    for (int v = current; v < kSchemaVersion; ++v) {
+        exec("BEGIN IMMEDIATE");
+        try {
+            exec(kMigrations[v]);
+            exec("PRAGMA user_version = " + std::to_string(v + 1));
+            exec("COMMIT");
+        } catch (...) {
+            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+            throw;
+        }
+    }
+}
+
+void StateStore::begin() { exec("BEGIN IMMEDIATE"); }
+void StateStore::commit() { exec("COMMIT"); }
+void StateStore::rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
+
+void StateStore::set_meta(const std::string& key, const std::string& value) {
+    Statement s(db_, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    s.bind(1, key).bind(2, value).step();
+}
+
+std::optional<std::string> StateStore::meta(const std::string& key) {
+    Statement s(db_, "SELECT value FROM meta WHERE key = ?");
+    s.bind(1, key);
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+}
+
+StoredNotification StateStore::add_notification(const std::string& kind, TimePoint time,
+                                                const std::string& account,
+                                                const std::string& text,
+                                                const nlohmann::json& extra) {
+    Statement s(db_, "INSERT INTO notifications(kind, time, account, text, extra) VALUES(?, ?, ?, ?, ?)");
+    s.bind(1, kind).bind(2, to_db(time));
+    if (account.empty()) s.bind_null(3); else s.bind(3, account);
+    s.bind(4, text).bind(5, extra.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    s.step();
+    StoredNotification n;
+    n.id = sqlite3_last_insert_rowid(db_);
+    n.kind = kind;
+    n.time = time;
+    n.account = account;
+    n.text = text;
+    n.extra = extra.is_object() ? extra : nlohmann::json::object();
+    return n;
+}
+
+std::vector<StoredNotification> StateStore::notifications_after(int64_t after, std::size_t limit) {
+    Statement s(db_, "SELECT id, kind, time, account, text, extra, acked FROM notifications "
+                     "WHERE id > ? ORDER BY id LIMIT ?");
+    s.bind(1, after).bind(2, static_cast<int64_t>(limit));
+    std::vector<StoredNotification> out;
+    while (s.step()) out.push_back(read_notification(s));
+    return out;
+}
+
+bool StateStore::ack_notification(int64_t id) {
+    Statement s(db_, "UPDATE notifications SET acked = 1, acked_at = strftime('%s','now') WHERE id = ?");
+    s.bind(1, id).step();
+    return sqlite3_changes(db_) > 0;
+}
+
+int64_t StateStore::last_notification_id() {
+    Statement s(db_, "SELECT COALESCE(MAX(id), 0) FROM notifications");
+    s.step();
+    return s.integer(0);
+}
+
+std::size_t StateStore::prune_notifications(TimePoint acked_before) {
+    // AUTOINCREMENT keeps ids increasing even after the newest rows are pruned.
+    Statement s(db_, "DELETE FROM notifications WHERE acked = 1 AND time < ?");
+    s.bind(1, to_db(acked_before)).step();
+    return static_cast<std::size_t>(sqlite3_changes(db_));
+}
+
+StoredNudge StateStore::add_nudge(const std::string& account, const std::string& kind,
+                                  TimePoint due, const std::string& text, TimePoint created) {
+    Statement s(db_, "INSERT INTO nudges(account, kind, due, state, text, created) VALUES(?, ?, ?, 'pending', ?, ?)");
+    s.bind(1, account).bind(2, kind).bind(3, to_db(due)).bind(4, text).bind(5, to_db(created)).step();
+    StoredNudge n;
+    n.id = sqlite3_last_insert_rowid(db_);
+    n.account = account;
+    n.kind = kind;
+    n.due = due;
+    n.state = "pending";
+    n.text = text;
+    n.created = created;
+    return n;
+}
+
+std::optional<StoredNudge> StateStore::nudge(int64_t id) {
+    Statement s(db_, "SELECT id, account, kind, due, state, text, created FROM nudges WHERE id = ?");
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    return read_nudge(s);
+}
+
+std::vector<StoredNudge> StateStore::nudges(const std::string& filter) {
+    std::string sql = "SELECT id, account, kind, due, state, text, created FROM nudges";
+    if (filter == "pending") sql += " WHERE state IN ('pending', 'snoozed')";
+    else if (filter == "due") sql += " WHERE state = 'due'";
+    else if (filter == "open") sql += " WHERE state IN ('pending', 'snoozed', 'due')";
+    sql += " ORDER BY due, id";
+    Statement s(db_, sql.c_str());
+    std::vector<StoredNudge> out;
+    while (s.step()) out.push_back(read_nudge(s));
+    return out;
+}
+
+bool StateStore::update_nudge(int64_t id, const std::string& state, std::optional<TimePoint> due) {
+    if (due) {
+        Statement s(db_, "UPDATE nudges SET state = ?, due = ? WHERE id = ?");
+        s.bind(1, state).bind(2, to_db(*due)).bind(3, id).step();
+    } else {
+        Statement s(db_, "UPDATE nudges SET state = ? WHERE id = ?");
+        s.bind(1, state).bind(2, id).step();
+    }
+    return sqlite3_changes(db_) > 0;
+}
+
+std::size_t StateStore::cancel_nudges(const std::string& account) {
+    Statement s(db_, "UPDATE nudges SET state = 'cancelled' WHERE account = ? AND state IN ('pending', 'snoozed', 'due')");
+    s.bind(1, account).step();
+    return static_cast<std::size_t>(sqlite3_changes(db_));
+}
+
+std::vector<StoredNudge> StateStore::nudges_due_by(TimePoint now) {
+    Statement s(db_, "SELECT id, account, kind, due, state, text, created FROM nudges "
+                     "WHERE state IN ('pending', 'snoozed') AND due <= ? ORDER BY due, id");
+    s.bind(1, to_db(now));
+    std::vector<StoredNudge> out;
+    while (s.step()) out.push_back(read_nudge(s));
+    return out;
+}
+
+std::vector<StoredDraft> StateStore::drafts() {
+    Statement s(db_, "SELECT id, account, meeting, mailbox, subject, created FROM drafts ORDER BY created DESC, id");
+    std::vector<StoredDraft> out;
+    while (s.step()) {
+        StoredDraft d;
+        d.id = s.text(0);
+        d.account = s.text(1);
+        d.meeting = s.text(2);
+        d.mailbox = s.text(3);
+        d.subject = s.text(4);
+        d.created = from_db(s.integer(5));
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+}  // namespace rapport

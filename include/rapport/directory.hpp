@@ -1,0 +1,62 @@
+#pragma once
+// The account directory: who an address belongs to, and why. Built once per rules load and
+// then only read, so lookups need no locking and cost one or a few hash probes.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "rapport/rules.hpp"
+
+namespace rapport {
+
+enum class MatchKind { contact, domain, internal, none };
+const char* to_string(MatchKind k);
+
+struct Match {
+    MatchKind kind = MatchKind::none;
+    std::string address;               // normalised; empty if the input was not an address
+    const Account* account = nullptr;  // contact or domain matches
+    const Contact* contact = nullptr;  // contact matches
+    const Person* person = nullptr;    // internal matches that name a person
+    std::string reason;                // one sentence: why this answer
+};
+
+class PublicDomains {
+public:
+    PublicDomains();  // the built-in list
+    void add(std::string_view pattern);  // "example.com" or "gmx.*"
+    bool contains(std::string_view domain) const;
+    static const std::vector<std::string>& builtin();
+
+private:
+    std::unordered_set<std::string> exact_;
+    std::vector<std::string> prefixes_;  // "gmx." for "gmx.*"
+};
+
+class AccountDirectory {
+public:
+    explicit AccountDirectory(std::shared_ptr<const Rules> rules);
+
+    Match lookup(std::string_view address) const;
+    const Rules& rules() const { return *rules_; }
+    const std::shared_ptr<const Rules>& rules_ptr() const { return rules_; }
+    const Person* owner_of(const Account& account) const;
+    const PublicDomains& public_domains() const { return public_; }
+
+private:
+    struct ContactRef {
+        std::size_t account;
+        std::size_t contact;
+    };
+    std::shared_ptr<const Rules> rules_;
+    PublicDomains public_;
+    std::unordered_map<std::string, ContactRef> contacts_;
+    std::unordered_map<std::string, std::size_t> people_;           // address -> person index
+    std::unordered_map<std::string, std::size_t> account_domains_;  // domain -> account index
+    std::unordered_set<std::string> own_domains_;
+};
+
+}  // namespace rapport

@@ -1,0 +1,85 @@
+#pragma once
+// The user's settings file as immutable values (see CONTRACT.md). Paths come out absolute,
+// resolved against the settings file's folder and the XDG variables passed in, so the core
+// never reads the environment itself.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rapport/diagnostic.hpp"
+#include "rapport/time.hpp"
+
+namespace rapport {
+
+enum class Security { tls, starttls, none };
+const char* to_string(Security s);
+
+struct Secret {
+    std::string value;                 // inline password (never logged)
+    std::vector<std::string> command;  // argv of password_command, run without a shell
+    bool empty() const { return value.empty() && command.empty(); }
+};
+
+struct ServerEndpoint {
+    std::string host;
+    int port = 0;
+    Security security = Security::tls;
+    std::string username;
+    Secret password;
+    std::string ca_file;  // absolute, optional
+    bool allow_insecure = false;
+};
+
+struct Mailbox {
+    std::string id;
+    ServerEndpoint imap;
+    std::optional<ServerEndpoint> smtp;
+    std::vector<std::string> watch{"INBOX", "Sent"};
+    std::string sent = "Sent";
+    std::string drafts = "Drafts";
+    bool idle = true;
+    Seconds poll_interval{60};
+};
+
+struct CalendarSource {
+    std::string id;
+    std::string url;  // file: paths are made absolute: "file:/abs/path"
+    std::string username;
+    Secret password;
+    Seconds poll_interval{300};
+    std::string mailbox;  // defaults to the first mailbox's id
+};
+
+struct Settings {
+    std::string file;  // absolute path of the settings file itself
+    std::string user_name;
+    std::string user_address;  // normalised
+    std::string rules_file;    // absolute
+    std::string state_dir;     // absolute
+    int api_port = 7717;
+    std::string token_file;  // absolute
+    std::string log_level = "info";
+    std::vector<Mailbox> mailboxes;
+    std::vector<CalendarSource> calendars;
+};
+
+// What the settings parser needs from the environment, handed in by the caller.
+struct PathContext {
+    std::string settings_dir;     // absolute folder of the settings file
+    std::string xdg_state_home;   // may be empty
+    std::string xdg_runtime_dir;  // may be empty
+    std::string home;             // may be empty
+};
+
+struct SettingsResult {
+    std::shared_ptr<const Settings> settings;
+    Diagnostics diagnostics;
+};
+
+SettingsResult parse_settings(std::string_view text, const std::string& file_name,
+                              const PathContext& context);
+
+bool is_loopback_host(std::string_view host);
+
+}  // namespace rapport
