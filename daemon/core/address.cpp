@@ -171,7 +171,8 @@ std::optional<std::string> normalize_domain(std::string_view text) {
     while (true) {
         const auto dot = rest.find('.');
         std::string_view label = rest.substr(0, dot);
-        if (label.empty()) return std::nullopt;
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+            return std::nullopt;
         bool ascii = true;
         for (char c : label) {
             const unsigned char u = static_cast<unsigned char>(c);

@@ -1,6 +1,7 @@
 #include "rapport/json_text.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <unordered_set>
 #include <vector>
 
@@ -72,15 +73,36 @@ void scan_structure(std::string_view text, const std::string& file, const JsonLi
     }
 }
 
+// Library messages quote the input they stopped at; never echo raw bytes to a terminal.
+std::string printable(const std::string& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        bool valid = len > 0 && i + len <= s.size() && !(c < 0x20 || c == 0x7F);
+        for (std::size_t k = 1; valid && k < len; ++k)
+            valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+        if (!valid) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02X", c);
+            out += buf;
+            continue;
+        }
+        out.append(s, i, len);
+        i += len - 1;
+    }
+    return out;
+}
+
 std::string clean_parse_message(const std::string& what) {
     // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..."
     auto pos = what.find("column ");
     if (pos != std::string::npos) {
         pos = what.find(": ", pos);
-        if (pos != std::string::npos) return what.substr(pos + 2);
+        if (pos != std::string::npos) return printable(what.substr(pos + 2));
     }
     pos = what.find("] ");
-    return pos == std::string::npos ? what : what.substr(pos + 2);
+    return printable(pos == std::string::npos ? what : what.substr(pos + 2));
 }
 
 }  // namespace
@@ -97,6 +119,11 @@ JsonDocument parse_json_text(std::string_view text, const std::string& file_name
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
         doc.diagnostics.push_back(Diagnostic{file_name, 1, 1, {},
             "the file is empty; expected a JSON object"});
+        return doc;
+    }
+    if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+        doc.diagnostics.push_back(at(text, file_name, nul,
+            "the file contains a NUL byte; it is not a JSON text file"));
         return doc;
     }
     Diagnostics depth_errors, duplicate_keys;
