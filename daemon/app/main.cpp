@@ -39,6 +39,7 @@ int check_config(const std::string& path, bool print) {
     for (const auto& w : loaded.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
     if (!loaded.ok()) {
         for (const auto& d : loaded.diagnostics) std::printf("%s\n", d.to_string().c_str());
+        std::fflush(stdout);
         std::fprintf(stderr, "%zu error%s; nothing was changed\n", loaded.diagnostics.size(),
                      loaded.diagnostics.size() == 1 ? "" : "s");
         return 1;
