@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates openssl
   libboost-dev libssl-dev libical-dev libvmime-dev libicu-dev nlohmann-json3-dev catch2
   libsqlite3-dev sqlite3
-  dovecot-imapd radicale python3 python3-aiosmtpd python3-websockets iproute2 procps
+  dovecot-imapd radicale python3 python3-aiosmtpd python3-websockets python3-jsonschema iproute2 procps
 )
 missing=()
 for p in "${packages[@]}"; do
