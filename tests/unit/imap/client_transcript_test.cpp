@@ -1,0 +1,536 @@
+// Transcript tests of the sans-I/O client in the KIMAP/Trojita style: "C:" is what the client
+// must send, "S:" what the scripted server answers. No network. Every script runs twice: with
+// whole server lines and with the server's bytes fed one at a time.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "client.hpp"
+
+using namespace rapport::imap;
+
+namespace {
+
+class Script {
+public:
+    explicit Script(bool bytewise, ClientOptions options = {}) : client(options), bytewise_(bytewise) {}
+
+    void S(const std::string& line) { feed(line + "\r\n"); }
+    void S_raw(const std::string& bytes) { feed(bytes); }
+    void C(const std::string& line) { C_raw(line + "\r\n"); }
+    void C_raw(const std::string& bytes) {
+        sent_ += client.take_output();
+        INFO("client sent: " << sent_);
+        REQUIRE(sent_.substr(0, bytes.size()) == bytes);
+        sent_.erase(0, bytes.size());
+    }
+    void nothing_sent() {
+        sent_ += client.take_output();
+        CHECK(sent_ == "");
+    }
+
+    // Logs in with AUTH=PLAIN + SASL-IR and examines INBOX.
+    void login_and_examine(const std::string& caps = "IMAP4rev1 LITERAL+ SASL-IR IDLE ESEARCH CONDSTORE ENABLE AUTH=PLAIN") {
+        S("* OK [CAPABILITY " + caps + "] ready");
+        bool logged_in = false;
+        client.login("mia", "secret", [&](const Error& e) {
+            REQUIRE_FALSE(e);
+            logged_in = true;
+        });
+        C("A1 AUTHENTICATE PLAIN AG1pYQBzZWNyZXQ=");
+        S("A1 OK [CAPABILITY " + caps + "] Logged in");
+        REQUIRE(logged_in);
+        bool examined = false;
+        client.examine("INBOX", [&](const Error& e, const MailboxInfo&) {
+            REQUIRE_FALSE(e);
+            examined = true;
+        });
+        C("A2 EXAMINE INBOX");
+        S("* 3 EXISTS");
+        S("* OK [UIDVALIDITY 42] ok");
+        S("A2 OK [READ-ONLY] done");
+        REQUIRE(examined);
+    }
+
+    Client client;
+
+private:
+    void feed(const std::string& bytes) {
+        if (bytewise_) {
+            for (char ch : bytes) client.receive(std::string(1, ch));
+        } else {
+            client.receive(bytes);
+        }
+    }
+    bool bytewise_;
+    std::string sent_;
+};
+
+}  // namespace
+
+TEST_CASE("client waits for the greeting before sending") {
+    Script s(GENERATE(false, true));
+    CHECK(s.client.state() == Client::State::waiting_for_greeting);
+    CHECK(s.client.waiting_for_greeting());
+    bool done = false;
+    s.client.capability([&](const Error& e) {
+        CHECK_FALSE(e);
+        done = true;
+    });
+    s.nothing_sent();
+    s.S("* OK hello");
+    CHECK(s.client.state() == Client::State::not_authenticated);
+    s.C("A1 CAPABILITY");
+    s.S("* CAPABILITY IMAP4rev1 IDLE");
+    s.S("A1 OK done");
+    CHECK(done);
+    CHECK(s.client.capabilities().has("IDLE"));
+}
+
+TEST_CASE("greeting BYE and PREAUTH") {
+    SECTION("BYE") {
+        Script s(GENERATE(false, true));
+        s.S("* BYE too many connections");
+        CHECK(s.client.state() == Client::State::closed);
+        CHECK(s.client.failure().code == Errc::bye);
+    }
+    SECTION("PREAUTH") {
+        Script s(false);
+        s.S("* PREAUTH [CAPABILITY IMAP4rev1] welcome");
+        CHECK(s.client.state() == Client::State::authenticated);
+    }
+}
+
+TEST_CASE("LOGIN sends a password with quotes and CRLF as a synchronizing literal") {
+    Script s(GENERATE(false, true));
+    s.S("* OK [CAPABILITY IMAP4rev1] ready");
+    Error result{Errc::closed, "", ""};
+    s.client.login("mia", "se\"cret\r\nA9 DELETE INBOX", [&](const Error& e) { result = e; });
+    s.C("A1 LOGIN mia {24}");
+    s.nothing_sent();  // must wait for the continuation
+    s.S("+ go ahead");
+    s.C("se\"cret\r\nA9 DELETE INBOX");
+    s.S("A1 OK logged in");
+    s.C("A2 CAPABILITY");
+    s.S("* CAPABILITY IMAP4rev1 IDLE");
+    s.S("A2 OK");
+    CHECK_FALSE(result);
+    CHECK(s.client.state() == Client::State::authenticated);
+}
+
+TEST_CASE("AUTHENTICATE PLAIN without SASL-IR waits for the continuation") {
+    Script s(GENERATE(false, true));
+    s.S("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready");
+    Error result{Errc::closed, "", ""};
+    s.client.login("mia", "secret", [&](const Error& e) { result = e; });
+    s.C("A1 AUTHENTICATE PLAIN");
+    s.S("+ ");
+    s.C("AG1pYQBzZWNyZXQ=");
+    s.S("A1 NO [AUTHENTICATIONFAILED] Authentication failed.");
+    CHECK(result.code == Errc::auth_failed);
+    CHECK(result.response_code == "AUTHENTICATIONFAILED");
+    CHECK(s.client.state() == Client::State::not_authenticated);
+}
+
+TEST_CASE("LOGINDISABLED without AUTH=PLAIN is refused locally") {
+    Script s(false);
+    s.S("* OK [CAPABILITY IMAP4rev1 LOGINDISABLED STARTTLS] ready");
+    Error result;
+    s.client.login("mia", "secret", [&](const Error& e) { result = e; });
+    CHECK(result.code == Errc::unsupported);
+    s.nothing_sent();
+}
+
+TEST_CASE("folder names with CRLF and quotes cannot inject commands") {
+    Script s(GENERATE(false, true));
+    s.S("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] ready");
+    s.client.login("mia", "x", [](const Error&) {});
+    s.C("A1 AUTHENTICATE PLAIN AG1pYQB4");
+    s.S("A1 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ok");
+    Error result{Errc::closed, "", ""};
+    s.client.examine("Evil\"\r\nA3 DELETE INBOX", [&](const Error& e, const MailboxInfo&) { result = e; });
+    // Control characters are base64 in modified UTF-7, the quote forces a literal.
+    s.C("A2 EXAMINE {28}");
+    s.S("+ ok");
+    s.C("Evil\"&AA0ACg-A3 DELETE INBOX");
+    s.S("A2 NO [NONEXISTENT] Mailbox doesn't exist");
+    CHECK(result.code == Errc::rejected);
+    CHECK(result.response_code == "NONEXISTENT");
+    s.client.examine("Sent Items", [&](const Error& e, const MailboxInfo&) { result = e; });
+    s.C("A3 EXAMINE \"Sent Items\"");
+}
+
+TEST_CASE("NO on SELECT leaves no mailbox selected") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine();
+    CHECK(s.client.state() == Client::State::selected);
+    Error result;
+    s.client.select("Archive", [&](const Error& e, const MailboxInfo&) { result = e; });
+    s.C("A3 SELECT Archive");
+    s.S("A3 NO [NONEXISTENT] Mailbox doesn't exist: Archive");
+    CHECK(result.code == Errc::rejected);
+    CHECK(s.client.state() == Client::State::authenticated);
+    // A fetch now is refused locally.
+    Error fetch_error;
+    s.client.fetch_headers(1, 0, {"FROM"}, nullptr,
+                           [&](const Error& e, const FetchSummary&) { fetch_error = e; });
+    CHECK(fetch_error.code == Errc::wrong_state);
+}
+
+TEST_CASE("EXAMINE collects UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ up to their limits") {
+    Script s(GENERATE(false, true));
+    s.S("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR CONDSTORE ENABLE] ready");
+    s.client.login("mia", "secret", [](const Error&) {});
+    s.C("A1 AUTHENTICATE PLAIN AG1pYQBzZWNyZXQ=");
+    s.S("A1 OK [CAPABILITY IMAP4rev1 CONDSTORE ENABLE] ok");
+    bool enabled = false;
+    s.client.enable_condstore([&](const Error& e) { enabled = !e; });
+    s.C("A2 ENABLE CONDSTORE");
+    s.S("* ENABLED CONDSTORE");
+    s.S("A2 OK Enabled");
+    CHECK(enabled);
+    CHECK(s.client.condstore_enabled());
+    MailboxInfo info;
+    s.client.examine("INBOX", [&](const Error& e, const MailboxInfo& i) {
+        REQUIRE_FALSE(e);
+        info = i;
+    });
+    s.C("A3 EXAMINE INBOX");
+    s.S("* FLAGS (\\Answered \\Seen)");
+    s.S("* 700000000 EXISTS");
+    s.S("* 0 RECENT");
+    s.S("* OK [UIDVALIDITY 4294967295] UIDs valid");
+    s.S("* OK [UIDNEXT 4294967295] Predicted next UID");
+    s.S("* OK [HIGHESTMODSEQ 9223372036854775807] Highest");
+    s.S("A3 OK [READ-ONLY] Examine completed");
+    CHECK(info.exists == 700000000u);
+    CHECK(info.uidvalidity == 4294967295u);
+    CHECK(info.uidnext == 4294967295u);
+    CHECK(info.highest_modseq == 9223372036854775807ull);
+    CHECK(info.read_only);
+    CHECK(info.flags.size() == 2);
+    CHECK(s.client.selected_mailbox().uidvalidity == 4294967295u);
+}
+
+TEST_CASE("pipelined header fetch in UID batches with huge UIDs and literals") {
+    ClientOptions options;
+    options.fetch_batch = 2;
+    options.fetch_in_flight = 2;
+    Script s(GENERATE(false, true), options);
+    s.login_and_examine();
+    std::map<std::uint32_t, FetchedMessage> got;
+    std::vector<std::uint32_t> order;
+    bool done = false;
+    FetchSummary summary;
+    s.client.fetch_headers(
+        700000000, 0, {"From", "Subject"},
+        [&](const FetchedMessage& m) {
+            order.push_back(m.uid);
+            got[m.uid] = m;
+        },
+        [&](const Error& e, const FetchSummary& sum) {
+            REQUIRE_FALSE(e);
+            done = true;
+            summary = sum;
+        });
+    s.C("A3 UID SEARCH RETURN (ALL) UID 700000000:*");
+    s.S("* ESEARCH (TAG \"A3\") UID ALL 700000001:700000003,4294967294:4294967295");
+    s.S("A3 OK Search completed");
+    // Two batches in flight at once; the third waits for a slot.
+    s.C("A4 UID FETCH 700000001:700000002 (UID FLAGS MODSEQ BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])");
+    s.C("A5 UID FETCH 700000003,4294967294 (UID FLAGS MODSEQ BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])");
+    s.nothing_sent();
+    s.S_raw("* 1 FETCH (UID 700000001 MODSEQ (5) FLAGS (\\Seen) BODY[HEADER.FIELDS (FROM SUBJECT)] {39}\r\n"
+            "From: a@x.example\r\nSubject: )\r\n {3}\r\n\r\n)\r\n");
+    s.S("* 2 FETCH (UID 700000002 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {2}\r\n\r\n)");
+    // An unsolicited flag change must not count as a delivered message.
+    s.S("* 3 FETCH (UID 700000003 FLAGS (\\Flagged))");
+    // A duplicate FETCH for an already delivered UID is ignored.
+    s.S("* 1 FETCH (UID 700000001 FLAGS (\\Seen) BODY[HEADER.FIELDS (FROM SUBJECT)] \"\")");
+    s.S("A4 OK Fetch completed");
+    s.C("A6 UID FETCH 4294967295 (UID FLAGS MODSEQ BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])");
+    s.S("* 3 FETCH (UID 700000003 FLAGS (\\Flagged) BODY[HEADER.FIELDS (FROM SUBJECT)] {2}\r\n\r\n)");
+    s.S("* 4 FETCH (UID 4294967294 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] NIL)");
+    s.S("A5 OK Fetch completed");
+    CHECK_FALSE(done);
+    s.S("* 5 FETCH (BODY[HEADER.FIELDS (FROM SUBJECT)] {2}\r\n\r\n UID 4294967295 FLAGS ())");
+    s.S("A6 OK Fetch completed");
+    REQUIRE(done);
+    CHECK(summary.requested == 5);
+    CHECK(summary.delivered == 5);
+    CHECK(summary.highest_uid == 4294967295u);
+    CHECK(order == std::vector<std::uint32_t>{700000001, 700000002, 700000003, 4294967294u, 4294967295u});
+    CHECK(got[700000001].header_block == "From: a@x.example\r\nSubject: )\r\n {3}\r\n\r\n");
+    CHECK(*got[700000001].modseq == 5u);
+    CHECK(got[700000001].flags == std::vector<std::string>{"\\Seen"});
+    CHECK(got[700000003].flags == std::vector<std::string>{"\\Flagged"});
+}
+
+TEST_CASE("n:* matching a lower UID is filtered out, plain SEARCH works") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine("IMAP4rev1 AUTH=PLAIN SASL-IR");
+    bool done = false;
+    FetchSummary summary;
+    s.client.fetch_headers(100, 0, {"FROM"}, [](const FetchedMessage&) { FAIL("no message expected"); },
+                           [&](const Error& e, const FetchSummary& sum) {
+                               CHECK_FALSE(e);
+                               done = true;
+                               summary = sum;
+                           });
+    s.C("A3 UID SEARCH UID 100:*");
+    s.S("* SEARCH 99");
+    s.S("A3 OK done");
+    CHECK(done);
+    CHECK(summary.requested == 0);
+    s.nothing_sent();
+}
+
+TEST_CASE("BYE in the middle of a fetch fails it cleanly") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine();
+    Error result;
+    std::size_t messages = 0;
+    s.client.fetch_headers(1, 0, {"FROM"}, [&](const FetchedMessage&) { ++messages; },
+                           [&](const Error& e, const FetchSummary&) { result = e; });
+    s.C("A3 UID SEARCH RETURN (ALL) UID 1:*");
+    s.S("* ESEARCH (TAG \"A3\") UID ALL 1:3");
+    s.S("A3 OK done");
+    s.C("A4 UID FETCH 1:3 (UID FLAGS MODSEQ BODY.PEEK[HEADER.FIELDS (FROM)])");
+    s.S("* 1 FETCH (UID 1 FLAGS () BODY[HEADER.FIELDS (FROM)] {2}\r\n\r\n)");
+    s.S("* BYE Server shutting down.");
+    CHECK(messages == 1);
+    CHECK(result.code == Errc::bye);
+    CHECK(s.client.state() == Client::State::closed);
+    // Later input and later operations are harmless.
+    s.S("* 2 FETCH (UID 2 FLAGS () BODY[HEADER.FIELDS (FROM)] {2}\r\n\r\n)");
+    CHECK(messages == 1);
+    Error later;
+    s.client.noop([&](const Error& e) { later = e; });
+    CHECK(later.code == Errc::bye);
+}
+
+TEST_CASE("garbage from the server is a protocol error, pending work fails") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine();
+    Error result;
+    s.client.status("Sent", [&](const Error& e, const MailboxStatus&) { result = e; });
+    s.C("A3 STATUS Sent (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)");
+    s.S("HTTP/1.1 400 Bad Request");
+    CHECK(result.code == Errc::protocol);
+    CHECK(s.client.state() == Client::State::failed);
+}
+
+TEST_CASE("an unknown tag is a protocol error") {
+    Script s(false);
+    s.login_and_examine();
+    s.S("A99 OK what?");
+    CHECK(s.client.state() == Client::State::failed);
+    CHECK(s.client.failure().code == Errc::protocol);
+}
+
+TEST_CASE("an oversized literal is refused, not buffered") {
+    ClientOptions options;
+    options.limits.max_literal = 1024;
+    Script s(GENERATE(false, true), options);
+    s.login_and_examine();
+    s.S("* 1 FETCH (UID 1 BODY[HEADER] {1025}");
+    CHECK(s.client.state() == Client::State::failed);
+    CHECK(s.client.failure().code == Errc::too_large);
+}
+
+TEST_CASE("STATUS reports UIDNEXT, UIDVALIDITY, MESSAGES, HIGHESTMODSEQ") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine();
+    MailboxStatus st;
+    s.client.status("Sent Items", [&](const Error& e, const MailboxStatus& x) {
+        REQUIRE_FALSE(e);
+        st = x;
+    });
+    s.C("A3 STATUS \"Sent Items\" (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)");
+    s.S("* STATUS \"Sent Items\" (MESSAGES 12 UIDNEXT 4294967295 UIDVALIDITY 1700000000 HIGHESTMODSEQ 99)");
+    s.S("A3 OK Status completed");
+    CHECK(*st.messages == 12u);
+    CHECK(*st.uidnext == 4294967295u);
+    CHECK(*st.uidvalidity == 1700000000u);
+    CHECK(*st.highest_modseq == 99u);
+}
+
+TEST_CASE("IDLE reports changes and ends with DONE") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine();
+    std::vector<MailboxEvent> events;
+    bool started = false;
+    s.client.idle([&](const MailboxEvent& e) { events.push_back(e); },
+                  [&](const Error& e) { started = !e; });
+    s.C("A3 IDLE");
+    CHECK_FALSE(started);
+    s.S("+ idling");
+    CHECK(started);
+    CHECK(s.client.idling());
+    // Other commands are refused while idling.
+    Error busy;
+    s.client.noop([&](const Error& e) { busy = e; });
+    CHECK(busy.code == Errc::busy);
+    s.S("* 4 EXISTS");
+    s.S("* 2 EXPUNGE");
+    s.S("* 1 FETCH (FLAGS (\\Seen))");
+    REQUIRE(events.size() == 3);
+    CHECK(events[0].kind == MailboxEvent::Kind::exists);
+    CHECK(events[0].number == 4);
+    CHECK(events[1].kind == MailboxEvent::Kind::expunge);
+    CHECK(events[2].kind == MailboxEvent::Kind::flags);
+    bool stopped = false;
+    s.client.idle_done([&](const Error& e) { stopped = !e; });
+    // A command queued after DONE waits for the tagged answer to IDLE.
+    s.client.noop(nullptr);
+    s.C("DONE");
+    s.nothing_sent();
+    s.S("A3 OK Idle completed");
+    CHECK(stopped);
+    CHECK_FALSE(s.client.idling());
+    s.C("A4 NOOP");
+}
+
+TEST_CASE("idle_done before the continuation sends DONE right after it") {
+    Script s(false);
+    s.login_and_examine();
+    s.client.idle([](const MailboxEvent&) {}, [](const Error&) {});
+    s.C("A3 IDLE");
+    bool stopped = false;
+    s.client.idle_done([&](const Error& e) { stopped = !e; });
+    s.nothing_sent();
+    s.S("+ idling");
+    s.C("DONE");
+    s.S("A3 OK Idle completed");
+    CHECK(stopped);
+}
+
+TEST_CASE("APPEND waits for the continuation and returns APPENDUID") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine("IMAP4rev1 AUTH=PLAIN SASL-IR UIDPLUS");
+    AppendResult result;
+    Error err{Errc::closed, "", ""};
+    const std::string message = "Subject: hi\r\n\r\nA5 LOGOUT\r\n";
+    s.client.append("Drafts", {"\\Draft"}, message, [&](const Error& e, const AppendResult& r) {
+        err = e;
+        result = r;
+    });
+    s.C("A3 APPEND Drafts (\\Draft) {26}");
+    s.nothing_sent();
+    s.S("+ OK");
+    s.C(message);
+    s.S("A3 OK [APPENDUID 1700000000 4294967295] Append completed.");
+    CHECK_FALSE(err);
+    CHECK(result.uidvalidity == 1700000000u);
+    CHECK(result.uid == 4294967295u);
+}
+
+TEST_CASE("APPEND rejected instead of a continuation unblocks the connection") {
+    Script s(false);
+    s.login_and_examine("IMAP4rev1 AUTH=PLAIN SASL-IR");
+    Error err;
+    s.client.append("Nope", {}, "x\r\n", [&](const Error& e, const AppendResult&) { err = e; });
+    s.client.noop(nullptr);
+    s.C("A3 APPEND Nope () {3}");
+    s.nothing_sent();
+    s.S("A3 NO [TRYCREATE] Mailbox doesn't exist");
+    CHECK(err.response_code == "TRYCREATE");
+    s.C("A4 NOOP");
+}
+
+TEST_CASE("APPEND refuses \\Deleted and NUL") {
+    Script s(false);
+    s.login_and_examine();
+    Error err;
+    s.client.append("Drafts", {"\\Deleted"}, "x\r\n", [&](const Error& e, const AppendResult&) { err = e; });
+    CHECK(err.code == Errc::invalid_argument);
+    s.client.append("Drafts", {}, std::string("a\0b", 3), [&](const Error& e, const AppendResult&) { err = e; });
+    CHECK(err.code == Errc::invalid_argument);
+    s.client.append("Drafts", {"x y"}, "a", [&](const Error& e, const AppendResult&) { err = e; });
+    CHECK(err.code == Errc::invalid_argument);
+    s.nothing_sent();
+}
+
+TEST_CASE("LIST asks for special-use folders and decodes names") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine("IMAP4rev1 AUTH=PLAIN SASL-IR SPECIAL-USE LIST-EXTENDED");
+    std::vector<ListEntry> entries;
+    s.client.list([&](const Error& e, const std::vector<ListEntry>& l) {
+        REQUIRE_FALSE(e);
+        entries = l;
+    });
+    s.C("A3 LIST \"\" \"*\" RETURN (SPECIAL-USE)");
+    s.S("* LIST (\\HasNoChildren \\Sent) \".\" \"Gesendete Objekte\"");
+    s.S("* LIST (\\HasNoChildren \\Trash) \".\" Gel&APY-scht");
+    s.S("* LIST (\\HasNoChildren) \".\" INBOX");
+    s.S("A3 OK List completed");
+    REQUIRE(entries.size() == 3);
+    CHECK(entries[0].name == "Gesendete Objekte");
+    CHECK(entries[0].attributes[1] == "\\Sent");
+    CHECK(entries[1].name == "Gel\xc3\xb6scht");
+}
+
+TEST_CASE("STARTTLS: success asks for a handshake, trailing plaintext is an injection") {
+    SECTION("clean") {
+        Script s(GENERATE(false, true));
+        s.S("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready");
+        bool done = false;
+        s.client.starttls([&](const Error& e) { done = !e; });
+        s.C("A1 STARTTLS");
+        s.S("A1 OK Begin TLS negotiation now.");
+        CHECK(s.client.tls_requested());
+        CHECK_FALSE(done);
+        s.client.tls_established();
+        s.C("A2 CAPABILITY");
+        s.S("* CAPABILITY IMAP4rev1 AUTH=PLAIN");
+        s.S("A2 OK");
+        CHECK(done);
+        CHECK(s.client.capabilities().has("AUTH=PLAIN"));
+        CHECK_FALSE(s.client.capabilities().has("STARTTLS"));
+    }
+    SECTION("injected") {
+        Script s(false);
+        s.S("* OK [CAPABILITY IMAP4rev1 STARTTLS] ready");
+        Error err;
+        s.client.starttls([&](const Error& e) { err = e; });
+        s.C("A1 STARTTLS");
+        s.S_raw("A1 OK Begin TLS\r\n* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n");
+        CHECK(s.client.state() == Client::State::failed);
+        CHECK(err.code == Errc::protocol);
+    }
+    SECTION("not offered") {
+        Script s(false);
+        s.S("* OK [CAPABILITY IMAP4rev1] ready");
+        Error err;
+        s.client.starttls([&](const Error& e) { err = e; });
+        CHECK(err.code == Errc::unsupported);
+        s.nothing_sent();
+    }
+}
+
+TEST_CASE("losing the connection fails everything pending") {
+    Script s(false);
+    s.login_and_examine();
+    Error a, b;
+    s.client.noop([&](const Error& e) { a = e; });
+    s.client.status("INBOX", [&](const Error& e, const MailboxStatus&) { b = e; });
+    s.client.connection_lost(Error{Errc::network, "connection reset", ""});
+    CHECK(a.code == Errc::network);
+    CHECK(b.code == Errc::network);
+    CHECK(s.client.state() == Client::State::closed);
+}
+
+TEST_CASE("LOGOUT expects BYE then OK") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine();
+    Error err{Errc::closed, "", ""};
+    s.client.logout([&](const Error& e) { err = e; });
+    s.C("A3 LOGOUT");
+    s.S("* BYE Logging out");
+    CHECK(s.client.state() != Client::State::closed);
+    s.S("A3 OK Logout completed.");
+    CHECK_FALSE(err);
+    CHECK(s.client.state() == Client::State::closed);
+}
