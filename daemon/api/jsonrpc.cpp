@@ -1,0 +1,103 @@
+#include "jsonrpc.hpp"
+
+namespace rapport::api {
+namespace {
+
+using nlohmann::json;
+
+std::string dump(const json& value) {
+    return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+RpcFrame fail(int code, std::string message, json id = nullptr) {
+    RpcFrame frame;
+    frame.error = RpcFrameError{code, std::move(message), std::move(id)};
+    return frame;
+}
+
+bool valid_id(const json& id) { return id.is_string() || id.is_number() || id.is_null(); }
+
+}  // namespace
+
+std::size_t json_nesting_depth(std::string_view text, std::size_t stop_at) {
+    std::size_t depth = 0, deepest = 0;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        switch (c) {
+            case '"': in_string = true; break;
+            case '[':
+            case '{':
+                if (++depth > deepest) {
+                    deepest = depth;
+                    if (deepest > stop_at) return stop_at + 1;
+                }
+                break;
+            case ']':
+            case '}':
+                if (depth > 0) --depth;
+                break;
+            default: break;
+        }
+    }
+    return deepest;
+}
+
+RpcFrame parse_rpc_frame(std::string_view text, const RpcLimits& limits) {
+    if (text.size() > limits.max_frame_bytes) return fail(rpc_code::invalid_request, "frame too large");
+    if (json_nesting_depth(text, limits.max_depth) > limits.max_depth)
+        return fail(rpc_code::invalid_request, "nesting too deep");
+
+    json value = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded()) return fail(rpc_code::parse_error, "parse error");
+    if (value.is_array()) return fail(rpc_code::invalid_request, "batch requests are not supported");
+    if (!value.is_object()) return fail(rpc_code::invalid_request, "request must be an object");
+
+    const auto id_it = value.find("id");
+    const bool has_id = id_it != value.end();
+    json id = has_id && valid_id(*id_it) ? *id_it : json(nullptr);
+    if (has_id && !valid_id(*id_it)) return fail(rpc_code::invalid_request, "id must be a string, number or null");
+
+    const auto version = value.find("jsonrpc");
+    if (version == value.end() || !version->is_string() || version->get_ref<const std::string&>() != "2.0")
+        return fail(rpc_code::invalid_request, "jsonrpc must be \"2.0\"", id);
+
+    const auto method = value.find("method");
+    if (method == value.end() || !method->is_string())
+        return fail(rpc_code::invalid_request, "method must be a string", id);
+
+    RpcRequest request;
+    request.is_notification = !has_id;
+    request.id = std::move(id);
+    request.method = method->get<std::string>();
+    const auto params = value.find("params");
+    if (params != value.end()) {
+        if (!params->is_object() && !params->is_array())
+            return fail(rpc_code::invalid_request, "params must be an object or an array", request.id);
+        request.params = std::move(*params);
+    }
+    RpcFrame frame;
+    frame.request = std::move(request);
+    return frame;
+}
+
+std::string rpc_result(const json& id, const json& result) {
+    return dump(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", result}});
+}
+
+std::string rpc_error(const json& id, int code, std::string_view message, const json& data) {
+    json error{{"code", code}, {"message", message}};
+    if (!data.is_null()) error["data"] = data;
+    return dump(json{{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}});
+}
+
+std::string rpc_notification(std::string_view method, const json& params) {
+    return dump(json{{"jsonrpc", "2.0"}, {"method", method}, {"params", params}});
+}
+
+}  // namespace rapport::api

@@ -1,0 +1,113 @@
+#include <catch2/catch.hpp>
+
+#include "jsonrpc.hpp"
+
+using namespace rapport::api;
+using nlohmann::json;
+
+TEST_CASE("a well-formed request is parsed", "[api][jsonrpc]") {
+    const RpcFrame f = parse_rpc_frame(R"({"jsonrpc":"2.0","id":7,"method":"status","params":{"a":1}})");
+    REQUIRE(f.request);
+    CHECK_FALSE(f.error);
+    CHECK(f.request->id == 7);
+    CHECK(f.request->method == "status");
+    CHECK(f.request->params == json{{"a", 1}});
+    CHECK_FALSE(f.request->is_notification);
+}
+
+TEST_CASE("absent params become an empty object; string and null ids are kept", "[api][jsonrpc]") {
+    RpcFrame f = parse_rpc_frame(R"({"jsonrpc":"2.0","id":"x","method":"status"})");
+    REQUIRE(f.request);
+    CHECK(f.request->params == json::object());
+    CHECK(f.request->id == "x");
+    f = parse_rpc_frame(R"({"jsonrpc":"2.0","id":null,"method":"status"})");
+    REQUIRE(f.request);
+    CHECK(f.request->id.is_null());
+    CHECK_FALSE(f.request->is_notification);
+}
+
+TEST_CASE("a request without id is a notification", "[api][jsonrpc]") {
+    const RpcFrame f = parse_rpc_frame(R"({"jsonrpc":"2.0","method":"status"})");
+    REQUIRE(f.request);
+    CHECK(f.request->is_notification);
+}
+
+TEST_CASE("malformed JSON is a parse error with id null", "[api][jsonrpc]") {
+    for (const char* text : {"", "{", "{\"jsonrpc\":\"2.0\",", "nul", "\xff\xfe", "{\"a\":\"\xc3\x28\"}"}) {
+        const RpcFrame f = parse_rpc_frame(text);
+        REQUIRE(f.error);
+        CHECK(f.error->code == rpc_code::parse_error);
+        CHECK(f.error->id.is_null());
+    }
+}
+
+TEST_CASE("invalid requests get -32600, with the id when it was readable", "[api][jsonrpc]") {
+    struct Case {
+        const char* text;
+        json id;
+    };
+    const Case cases[] = {
+        {R"([{"jsonrpc":"2.0","id":1,"method":"a"}])", nullptr},  // batch
+        {R"([])", nullptr},
+        {R"(42)", nullptr},
+        {R"("hello")", nullptr},
+        {R"({"jsonrpc":"1.0","id":1,"method":"a"})", 1},
+        {R"({"id":2,"method":"a"})", 2},
+        {R"({"jsonrpc":2.0,"id":3,"method":"a"})", 3},
+        {R"({"jsonrpc":"2.0","id":4})", 4},
+        {R"({"jsonrpc":"2.0","id":5,"method":7})", 5},
+        {R"({"jsonrpc":"2.0","id":6,"method":"a","params":"x"})", 6},
+        {R"({"jsonrpc":"2.0","id":6,"method":"a","params":null})", 6},
+        {R"({"jsonrpc":"2.0","id":{"x":1},"method":"a"})", nullptr},
+        {R"({"jsonrpc":"2.0","id":[1],"method":"a"})", nullptr},
+        {R"({"jsonrpc":"2.0","id":true,"method":"a"})", nullptr},
+    };
+    for (const auto& c : cases) {
+        INFO(c.text);
+        const RpcFrame f = parse_rpc_frame(c.text);
+        REQUIRE(f.error);
+        CHECK_FALSE(f.request);
+        CHECK(f.error->code == rpc_code::invalid_request);
+        CHECK(f.error->id == c.id);
+    }
+}
+
+TEST_CASE("nesting and size are bounded before parsing", "[api][jsonrpc]") {
+    std::string deep = R"({"jsonrpc":"2.0","id":1,"method":"a","params":)";
+    for (int i = 0; i < 100000; ++i) deep += '[';
+    RpcFrame f = parse_rpc_frame(deep, RpcLimits{1 << 20, 32});
+    REQUIRE(f.error);
+    CHECK(f.error->code == rpc_code::invalid_request);
+    CHECK(f.error->message == "nesting too deep");
+
+    // Brackets inside strings do not count.
+    f = parse_rpc_frame(R"({"jsonrpc":"2.0","id":1,"method":"a","params":{"s":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}})",
+                        RpcLimits{1 << 20, 4});
+    CHECK(f.request);
+
+    f = parse_rpc_frame(std::string(70000, ' '));
+    REQUIRE(f.error);
+    CHECK(f.error->message == "frame too large");
+}
+
+TEST_CASE("json_nesting_depth skips strings and escapes", "[api][jsonrpc]") {
+    CHECK(json_nesting_depth("{}", 10) == 1);
+    CHECK(json_nesting_depth(R"({"a":[{"b":[]}]})", 10) == 4);
+    CHECK(json_nesting_depth(R"({"a":"\"[[[["})", 10) == 1);
+    CHECK(json_nesting_depth("[[[[[[", 3) == 4);
+}
+
+TEST_CASE("replies and notifications are serialized as JSON-RPC 2.0", "[api][jsonrpc]") {
+    CHECK(json::parse(rpc_result(1, json{{"ok", true}})) ==
+          json{{"jsonrpc", "2.0"}, {"id", 1}, {"result", {{"ok", true}}}});
+    CHECK(json::parse(rpc_error(nullptr, rpc_code::parse_error, "parse error")) ==
+          json{{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", {{"code", -32700}, {"message", "parse error"}}}});
+    CHECK(json::parse(rpc_error("a", 5, "m", json{{"k", 1}}))["error"]["data"] == json{{"k", 1}});
+    CHECK(json::parse(rpc_notification("notify", json{{"id", 3}})) ==
+          json{{"jsonrpc", "2.0"}, {"method", "notify"}, {"params", {{"id", 3}}}});
+}
+
+TEST_CASE("invalid UTF-8 in a result is replaced, not thrown", "[api][jsonrpc]") {
+    const std::string out = rpc_result(1, json{{"subject", std::string("caf\xe9")}});
+    CHECK(json::parse(out)["result"]["subject"] == "caf\xef\xbf\xbd");
+}
