@@ -1,0 +1,78 @@
+#pragma once
+// The API's methods (CONTRACT.md) as a pure function of (method, params, state): parameter
+// checking, decisions and result shapes live here; the state they read and write is behind
+// RpcBackend, so the dispatcher is tested without a socket or a database. Framing, hello and
+// subscribe belong to the transport (daemon/api) and the app.
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rapport/directory.hpp"
+#include "rapport/nudges.hpp"
+#include "rapport/time.hpp"
+
+namespace rapport::rpc {
+
+// JSON-RPC 2.0 codes plus the application's own (docs/api.md lists them all).
+namespace code {
+inline constexpr int parse_error = -32700;
+inline constexpr int invalid_request = -32600;
+inline constexpr int method_not_found = -32601;
+inline constexpr int invalid_params = -32602;
+inline constexpr int internal_error = -32603;
+inline constexpr int unknown_account = -32001;
+inline constexpr int unknown_nudge = -32002;
+inline constexpr int unknown_notification = -32003;
+inline constexpr int invalid_state = -32004;  // e.g. snoozing a nudge that is done
+inline constexpr int storage_error = -32005;  // the state database refused; try again
+}  // namespace code
+
+class Failure : public std::runtime_error {
+public:
+    Failure(int code, const std::string& message, nlohmann::json data = nullptr)
+        : std::runtime_error(message), code_(code), data_(std::move(data)) {}
+    int code() const { return code_; }
+    const nlohmann::json& data() const { return data_; }
+
+private:
+    int code_;
+    nlohmann::json data_;
+};
+
+class RpcBackend {
+public:
+    virtual ~RpcBackend() = default;
+    virtual const AccountDirectory& directory() const = 0;
+    virtual TimePoint now() const = 0;
+    virtual nlohmann::json status() = 0;
+    virtual std::optional<TimePoint> last_contact(const std::string& account,
+                                                  const std::string& address) = 0;
+    // filter: pending (pending+snoozed) | due | all | open (pending+snoozed+due)
+    virtual std::vector<Nudge> nudges(const std::string& filter) = 0;
+    virtual std::optional<Nudge> nudge(int64_t id) = 0;
+    // Records the loss and replaces the account's open nudges with these, atomically.
+    virtual std::vector<Nudge> record_loss(const LossReport& loss,
+                                           const std::vector<PlannedNudge>& nudges) = 0;
+    virtual std::size_t reopen(const std::string& account) = 0;
+    virtual bool set_nudge(int64_t id, const std::string& state, std::optional<TimePoint> due) = 0;
+    virtual nlohmann::json meetings(std::optional<TimePoint> from, std::optional<TimePoint> to) = 0;
+    virtual nlohmann::json drafts() = 0;
+    virtual bool ack_notification(int64_t id) = 0;
+};
+
+nlohmann::json nudge_json(const Nudge& n);
+
+// Every method but hello and subscribe. Throws Failure.
+nlohmann::json dispatch(const std::string& method, const nlohmann::json& params, RpcBackend& backend);
+
+// The methods dispatch() knows, for "unknown method" hints and docs.
+const std::vector<std::string>& method_names();
+
+// Parameters of subscribe, checked here so the transport stays generic: returns `after`.
+int64_t subscribe_after(const nlohmann::json& params);
+
+}  // namespace rapport::rpc
