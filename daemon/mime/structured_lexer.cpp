@@ -1,0 +1,128 @@
+#include "structured_lexer.hpp"
+
+#include "encoded_words.hpp"
+
+namespace rapport::mime {
+namespace {
+
+bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Controls other than the whitespace above are treated as whitespace too: they are never
+// meaningful in an address and must not end up in one.
+bool is_ignorable(unsigned char c) { return c < 0x20 || c == 0x7F || c == ' '; }
+
+bool is_special(unsigned char c) {
+    switch (c) {
+        case '(': case ')': case '<': case '>': case '[': case ']': case ':': case ';':
+        case '@': case '\\': case ',': case '.': case '"':
+            return true;
+        default:
+            return false;
+    }
+}
+
+}  // namespace
+
+void StructuredLexer::skip_comment() {
+    // pos_ is at '('.
+    const size_t start = pos_ + 1;
+    int depth = 0;
+    while (pos_ < s_.size()) {
+        const char c = s_[pos_];
+        if (c == '\\') {
+            pos_ += 2;
+            continue;
+        }
+        if (c == '(') ++depth;
+        if (c == ')' && --depth == 0) {
+            if (comment_.empty()) comment_ = s_.substr(start, pos_ - start);
+            ++pos_;
+            return;
+        }
+        ++pos_;
+    }
+    unterminated_ = true;
+    pos_ = s_.size();
+    if (comment_.empty() && start < s_.size()) comment_ = s_.substr(start);
+}
+
+Token StructuredLexer::next() {
+    Token t;
+    while (pos_ < s_.size()) {
+        const unsigned char c = static_cast<unsigned char>(s_[pos_]);
+        if (is_ignorable(c) || is_space(c)) {
+            ++pos_;
+            t.space_before = true;
+        } else if (c == '(') {
+            skip_comment();
+            t.space_before = true;
+        } else {
+            break;
+        }
+    }
+    t.begin = pos_;
+    if (pos_ >= s_.size()) {
+        t.end = pos_;
+        return t;
+    }
+    const char c = s_[pos_];
+    if (c == '"' || c == '[') {
+        const char close = c == '"' ? '"' : ']';
+        size_t i = pos_ + 1;
+        while (i < s_.size() && s_[i] != close) i += s_[i] == '\\' ? 2 : 1;
+        const bool closed = i < s_.size();
+        if (!closed) {
+            unterminated_ = true;
+            i = s_.size();
+        }
+        if (c == '"') {
+            t.kind = TokenKind::Quoted;
+            t.text = s_.substr(pos_ + 1, i - pos_ - 1);
+        } else {
+            t.kind = TokenKind::DomainLiteral;
+            t.text = s_.substr(pos_, (closed ? i + 1 : i) - pos_);
+        }
+        pos_ = closed ? i + 1 : i;
+        t.end = pos_;
+        return t;
+    }
+    if (is_special(static_cast<unsigned char>(c))) {
+        t.kind = TokenKind::Special;
+        t.text = s_.substr(pos_, 1);
+        t.end = ++pos_;
+        return t;
+    }
+    t.kind = TokenKind::Atom;
+    if (c == '=' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '?') {
+        EncodedWord word;
+        const size_t len = match_encoded_word(s_.substr(pos_), word);
+        if (len != 0) {
+            t.encoded = true;
+            t.text = s_.substr(pos_, len);
+            t.end = pos_ += len;
+            return t;
+        }
+    }
+    size_t i = pos_;
+    while (i < s_.size()) {
+        const unsigned char a = static_cast<unsigned char>(s_[i]);
+        if (is_ignorable(a) || is_special(a)) break;
+        ++i;
+    }
+    t.text = s_.substr(pos_, i - pos_);
+    t.end = pos_ = i;
+    return t;
+}
+
+void append_unescaped(std::string& out, std::string_view text) {
+    size_t start = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\') continue;
+        out.append(text.data() + start, i - start);
+        start = i + 1;  // the escaped character is kept as the start of the next run
+        ++i;
+    }
+    out.append(text.data() + start, text.size() - start);
+}
+
+}  // namespace rapport::mime
