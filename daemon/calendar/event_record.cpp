@@ -1,0 +1,253 @@
+#include "calendar/event_record.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+
+namespace rapport::calendar {
+namespace {
+
+constexpr long long kMaxExactSeconds = 400LL * 86400;  // longer "meetings" are clamped
+constexpr int kMaxNominalDays = 400;
+
+std::string upper(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string trim(std::string s) {
+    const auto first = s.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return {};
+    const auto last = s.find_last_not_of(" \t\r\n");
+    return s.substr(first, last - first + 1);
+}
+
+std::string parameter(icalproperty* p, const char* name) {
+    char* value = icalproperty_get_parameter_as_string_r(p, name);
+    if (!value) return {};
+    std::string out = value;
+    free(value);
+    return trim(out);
+}
+
+std::string strip_mailto(std::string address) {
+    address = trim(address);
+    if (address.size() >= 7 && upper(address.substr(0, 7)) == "MAILTO:") address.erase(0, 7);
+    return trim(address);
+}
+
+Attendee read_person(icalproperty* p, const char* value) {
+    Attendee person;
+    person.address = strip_mailto(value ? value : "");
+    person.name = parameter(p, "CN");
+    person.partstat = upper(parameter(p, "PARTSTAT"));
+    person.role = upper(parameter(p, "ROLE"));
+    return person;
+}
+
+std::optional<WallTime> place(icalproperty* p, icaltimetype fields, const ReadContext& ctx) {
+    if (!plausible(fields)) return std::nullopt;
+    WallTime t;
+    t.fields = fields;
+    t.fields.zone = nullptr;
+    icalparameter* tz = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+    const char* tzid = tz ? icalparameter_get_tzid(tz) : nullptr;
+    if (fields.is_date) {
+        t.zone = ctx.zones->default_zone();
+        t.floating = true;
+    } else if (tzid && *tzid) {
+        // A TZID wins over libical's own reading: 3.0.16 reads RDATE;TZID=… as UTC.
+        t.zone = ctx.zones->resolve(ctx.vcalendar, tzid, *ctx.warnings);
+    } else if (icaltime_is_utc(fields)) {
+        t.zone = icaltimezone_get_utc_timezone();
+    } else {
+        t.zone = ctx.zones->default_zone();
+        t.floating = true;
+    }
+    return t;
+}
+
+std::optional<Length> length_of(const icaldurationtype& d) {
+    if (d.is_neg) return std::nullopt;
+    Length length;
+    const unsigned long long days = static_cast<unsigned long long>(d.weeks) * 7 + d.days;
+    length.nominal_days = static_cast<int>(std::min<unsigned long long>(days, kMaxNominalDays));
+    const unsigned long long exact = static_cast<unsigned long long>(d.hours) * 3600 +
+                                     static_cast<unsigned long long>(d.minutes) * 60 + d.seconds;
+    length.exact_seconds = static_cast<long long>(std::min<unsigned long long>(exact, kMaxExactSeconds));
+    return length;
+}
+
+// libical turns a property it cannot parse into X-LIC-ERROR ("… in DTEND property. Removing
+// entire property: …"). For the properties that decide when an event happens, that is a
+// malformed event, not a detail to drop.
+std::string broken_time_property(icalcomponent* vevent) {
+    static const char* const kTimeProperties[] = {"DTSTART", "DTEND", "DURATION", "RRULE",
+                                                  "RDATE", "EXDATE", "RECURRENCE-ID"};
+    for (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_XLICERROR_PROPERTY); p;
+         p = icalcomponent_get_next_property(vevent, ICAL_XLICERROR_PROPERTY)) {
+        const char* text = icalproperty_get_xlicerror(p);
+        if (!text) continue;
+        const std::string error = text;
+        for (const char* name : kTimeProperties)
+            if (error.find(std::string(" ") + name + " property") != std::string::npos)
+                return std::string(name) + " malformed (" + clip(error, 120) + ")";
+    }
+    return {};
+}
+
+std::string synthetic_uid(icalcomponent* vevent) {
+    // Stable across re-reads of the same text: a hash of what identifies the event to a human.
+    std::string basis;
+    if (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_DTSTART_PROPERTY)) {
+        char* text = icalproperty_as_ical_string_r(p);
+        if (text) {
+            basis += text;
+            free(text);
+        }
+    }
+    if (const char* summary = icalcomponent_get_summary(vevent)) basis += summary;
+    unsigned long long hash = 1469598103934665603ULL;
+    for (unsigned char c : basis) hash = (hash ^ c) * 1099511628211ULL;
+    char uid[40];
+    std::snprintf(uid, sizeof uid, "rapport-nouid-%016llx", hash);
+    return uid;
+}
+
+bool valid_rule(const icalrecurrencetype& rule) {
+    if (rule.freq == ICAL_NO_RECURRENCE || rule.interval < 1 || rule.count < 0) return false;
+    return icaltime_is_null_time(rule.until) || plausible(rule.until);
+}
+
+}  // namespace
+
+sys_seconds instance_end(const WallTime& local, sys_seconds start, const Length& length) {
+    sys_seconds end = start;
+    if (length.nominal_days > 0) {
+        icaltimetype later = local.fields;
+        icaltime_adjust(&later, length.nominal_days, 0, 0, 0);
+        if (!to_utc(later, local.zone, end)) end = start + std::chrono::hours(24) * length.nominal_days;
+    }
+    end += std::chrono::seconds(length.exact_seconds);
+    return std::max(end, start);
+}
+
+std::optional<EventRecord> read_event(icalcomponent* vevent, std::size_t index, const ReadContext& ctx,
+                                      std::string& reason) {
+    EventRecord event;
+    const char* uid = icalcomponent_get_uid(vevent);
+    if (uid && *uid) {
+        event.uid = uid;
+        event.label = "event UID " + clip(event.uid);
+    } else {
+        event.uid = synthetic_uid(vevent);
+        event.label = "event #" + std::to_string(index + 1) + " (no UID)";
+        ctx.warnings->push_back(event.label + ": no UID; using " + event.uid);
+    }
+    auto fail = [&](const std::string& why) {
+        reason = event.label + ": " + why;
+        return std::nullopt;
+    };
+
+    if (std::string broken = broken_time_property(vevent); !broken.empty()) return fail(broken);
+
+    icalproperty* dtstart = icalcomponent_get_first_property(vevent, ICAL_DTSTART_PROPERTY);
+    if (!dtstart) return fail("DTSTART missing");
+    auto start = place(dtstart, icalproperty_get_dtstart(dtstart), ctx);
+    if (!start || !to_utc(*start, event.start_utc)) return fail("DTSTART invalid or out of range");
+    event.start = *start;
+
+    if (icalproperty* dtend = icalcomponent_get_first_property(vevent, ICAL_DTEND_PROPERTY)) {
+        auto end = place(dtend, icalproperty_get_dtend(dtend), ctx);
+        if (!end) return fail("DTEND invalid or out of range");
+        event.length_given = true;
+        if (start->is_date() && end->is_date()) {
+            const long long days = day_of(end->fields) - day_of(start->fields);
+            event.length.nominal_days = static_cast<int>(std::clamp<long long>(days, 1, kMaxNominalDays));
+        } else {
+            sys_seconds end_utc;
+            // A date end on a timed start means midnight in the start's zone.
+            if (!to_utc(end->fields, end->is_date() ? start->zone : end->zone, end_utc))
+                return fail("DTEND invalid or out of range");
+            long long seconds = (end_utc - event.start_utc).count();
+            if (seconds < 0) {
+                ctx.warnings->push_back(event.label + ": DTEND before DTSTART; treated as zero length");
+                seconds = 0;
+            }
+            event.length.exact_seconds = std::min(seconds, kMaxExactSeconds);
+        }
+    } else if (icalproperty* duration = icalcomponent_get_first_property(vevent, ICAL_DURATION_PROPERTY)) {
+        auto length = length_of(icalproperty_get_duration(duration));
+        if (!length) {
+            ctx.warnings->push_back(event.label + ": negative DURATION; treated as zero length");
+            length = Length{};
+        }
+        event.length = *length;
+        event.length_given = true;
+    } else if (start->is_date()) {
+        event.length.nominal_days = 1;  // RFC 5545: a DATE start without end lasts the day
+    }
+
+    for (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_RRULE_PROPERTY); p;
+         p = icalcomponent_get_next_property(vevent, ICAL_RRULE_PROPERTY)) {
+        const icalrecurrencetype rule = icalproperty_get_rrule(p);
+        if (!valid_rule(rule)) return fail("RRULE invalid");
+        event.rules.push_back(rule);
+    }
+    for (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_RDATE_PROPERTY); p;
+         p = icalcomponent_get_next_property(vevent, ICAL_RDATE_PROPERTY)) {
+        const icaldatetimeperiodtype value = icalproperty_get_rdate(p);
+        ExtraDate extra;
+        if (!icaltime_is_null_time(value.time)) {
+            auto when = place(p, value.time, ctx);
+            if (!when) return fail("RDATE invalid or out of range");
+            extra.start = *when;
+        } else {
+            auto when = place(p, value.period.start, ctx);
+            if (!when) return fail("RDATE period invalid or out of range");
+            extra.start = *when;
+            if (!icaltime_is_null_time(value.period.end)) {
+                auto end = place(p, value.period.end, ctx);
+                if (!end) return fail("RDATE period end invalid or out of range");
+                extra.end = *end;
+            } else {
+                extra.length = length_of(value.period.duration);
+            }
+        }
+        event.extra_dates.push_back(extra);
+    }
+    for (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_EXDATE_PROPERTY); p;
+         p = icalcomponent_get_next_property(vevent, ICAL_EXDATE_PROPERTY)) {
+        auto when = place(p, icalproperty_get_exdate(p), ctx);
+        if (!when) return fail("EXDATE invalid or out of range");
+        event.exdates.push_back(*when);
+    }
+    if (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_RECURRENCEID_PROPERTY)) {
+        // Not icalcomponent_get_recurrenceid: libical 3.0.16 drops the TZID there.
+        auto when = place(p, icalproperty_get_recurrenceid(p), ctx);
+        if (!when) return fail("RECURRENCE-ID invalid or out of range");
+        event.recurrence_id = *when;
+        if (upper(parameter(p, "RANGE")) == "THISANDFUTURE")
+            ctx.warnings->push_back(event.label + ": RANGE=THISANDFUTURE applied to one occurrence only");
+    }
+
+    event.cancelled = ctx.method_cancel || icalcomponent_get_status(vevent) == ICAL_STATUS_CANCELLED;
+    if (const char* summary = icalcomponent_get_summary(vevent)) event.summary = summary;
+    event.sequence = icalcomponent_get_sequence(vevent);
+    if (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_ORGANIZER_PROPERTY)) {
+        event.organizer = read_person(p, icalproperty_get_organizer(p));
+        event.has_people = true;
+    }
+    for (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_ATTENDEE_PROPERTY); p;
+         p = icalcomponent_get_next_property(vevent, ICAL_ATTENDEE_PROPERTY)) {
+        Attendee attendee = read_person(p, icalproperty_get_attendee(p));
+        if (attendee.partstat.empty()) attendee.partstat = "NEEDS-ACTION";
+        if (attendee.role.empty()) attendee.role = "REQ-PARTICIPANT";
+        event.attendees.push_back(std::move(attendee));
+        event.has_people = true;
+    }
+    return event;
+}
+
+}  // namespace rapport::calendar

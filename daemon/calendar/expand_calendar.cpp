@@ -1,0 +1,189 @@
+#include "calendar/expand_calendar.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <tuple>
+
+#include "calendar/event_record.hpp"
+#include "calendar/libical_support.hpp"
+#include "calendar/recurrence.hpp"
+#include "calendar/zone_resolver.hpp"
+
+namespace rapport::calendar {
+namespace {
+
+struct Source {
+    icalcomponent* vevent;
+    icalcomponent* vcalendar;  // null for a bare VEVENT
+    bool method_cancel;
+};
+
+bool is_method_cancel(icalcomponent* vcalendar) {
+    icalproperty* method = icalcomponent_get_first_property(vcalendar, ICAL_METHOD_PROPERTY);
+    return method && icalproperty_get_method(method) == ICAL_METHOD_CANCEL;
+}
+
+void collect_events(icalcomponent* parent, icalcomponent* vcalendar, bool cancel, std::vector<Source>& out) {
+    for (icalcomponent* c = icalcomponent_get_first_component(parent, ICAL_VEVENT_COMPONENT); c;
+         c = icalcomponent_get_next_component(parent, ICAL_VEVENT_COMPONENT))
+        out.push_back({c, vcalendar, cancel});
+}
+
+// Returns false when the text holds no calendar at all.
+bool collect_sources(icalcomponent* root, std::vector<Source>& out) {
+    switch (icalcomponent_isa(root)) {
+        case ICAL_VCALENDAR_COMPONENT:
+            collect_events(root, root, is_method_cancel(root), out);
+            return true;
+        case ICAL_VEVENT_COMPONENT:
+            out.push_back({root, nullptr, false});
+            return true;
+        case ICAL_XROOT_COMPONENT: {  // several calendars in one text
+            bool any = false;
+            for (icalcomponent* cal = icalcomponent_get_first_component(root, ICAL_VCALENDAR_COMPONENT); cal;
+                 cal = icalcomponent_get_next_component(root, ICAL_VCALENDAR_COMPONENT)) {
+                collect_events(cal, cal, is_method_cancel(cal), out);
+                any = true;
+            }
+            const std::size_t before = out.size();
+            collect_events(root, nullptr, false, out);
+            return any || out.size() > before;
+        }
+        default:
+            return false;
+    }
+}
+
+struct Series {
+    std::optional<EventRecord> master;
+    std::map<long long, EventRecord> overrides;  // by RECURRENCE-ID in UTC
+};
+
+// Producers that merge feeds repeat events; the highest SEQUENCE is the current one.
+template <typename Slot>
+void keep_latest(Slot& slot, EventRecord&& event, std::vector<std::string>& warnings) {
+    if (!slot) {
+        slot = std::move(event);
+        return;
+    }
+    warnings.push_back(event.label + ": defined twice; the higher SEQUENCE is used");
+    if (event.sequence >= slot->sequence) slot = std::move(event);
+}
+
+Occurrence make_occurrence(const EventRecord& event, const EventRecord* master, sys_seconds recurrence_id,
+                           sys_seconds start, sys_seconds end) {
+    Occurrence o;
+    o.uid = event.uid;
+    o.recurrence_id = recurrence_id;
+    o.start = start;
+    o.end = end;
+    o.all_day = event.start.is_date();
+    o.floating = event.start.floating;
+    o.cancelled = event.cancelled || (master && master->cancelled);
+    o.summary = event.summary.empty() && master ? master->summary : event.summary;
+    const EventRecord& people = event.has_people || !master ? event : *master;
+    o.organizer = people.organizer;
+    o.attendees = people.attendees;
+    o.sequence = event.sequence;
+    return o;
+}
+
+}  // namespace
+
+CalendarParseResult expand_calendar(std::string_view ics_text, sys_seconds window_start,
+                                    sys_seconds window_end, const ExpandLimits& limits,
+                                    const std::string& default_tz) {
+    CalendarParseResult result;
+    if (ics_text.size() > limits.max_input_bytes) {
+        result.error = "calendar too large: " + std::to_string(ics_text.size()) + " bytes (limit " +
+                       std::to_string(limits.max_input_bytes) + ")";
+        return result;
+    }
+    if (ics_text.substr(0, 3) == "\xEF\xBB\xBF") ics_text.remove_prefix(3);
+    const std::string text(ics_text);  // libical wants a terminated string
+
+    auto lock = lock_libical();
+    ZoneResolver zones(default_tz);
+    std::vector<std::string>& warnings = result.warnings;
+    warnings = zones.setup_warnings();
+
+    ComponentPtr root(icalparser_parse_string(text.c_str()));
+    icalerror_clear_errno();
+    std::vector<Source> sources;
+    if (!root || !collect_sources(root.get(), sources)) {
+        result.error = "not an iCalendar document (no VCALENDAR)";
+        return result;
+    }
+
+    std::map<std::string, Series> series;
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+        if (i >= limits.max_events) {
+            result.skipped.push_back("calendar has more than " + std::to_string(limits.max_events) +
+                                     " events; " + std::to_string(sources.size() - i) + " ignored");
+            break;
+        }
+        ReadContext ctx{sources[i].vcalendar, sources[i].method_cancel, &zones, &warnings};
+        std::string reason;
+        std::optional<EventRecord> event = read_event(sources[i].vevent, i, ctx, reason);
+        icalerror_clear_errno();
+        if (!event) {
+            result.skipped.push_back(reason);
+            continue;
+        }
+        Series& s = series[event->uid];
+        if (!event->recurrence_id) {
+            keep_latest(s.master, std::move(*event), warnings);
+            continue;
+        }
+        sys_seconds rid;
+        if (!to_utc(*event->recurrence_id, rid)) {
+            result.skipped.push_back(event->label + ": RECURRENCE-ID out of range");
+            continue;
+        }
+        auto [slot, fresh] = s.overrides.try_emplace(rid.time_since_epoch().count(), std::move(*event));
+        if (!fresh) {
+            warnings.push_back(slot->second.label + ": occurrence overridden twice; the higher SEQUENCE is used");
+            if (event->sequence >= slot->second.sequence) slot->second = std::move(*event);
+        }
+    }
+    result.events = static_cast<int>(series.size());
+
+    bool full = false;
+    auto emit = [&](Occurrence&& o) {
+        if (result.occurrences.size() >= limits.max_occurrences) {
+            if (!full)
+                warnings.push_back("more than " + std::to_string(limits.max_occurrences) +
+                                   " occurrences in the window; the rest ignored");
+            full = true;
+            return;
+        }
+        result.occurrences.push_back(std::move(o));
+    };
+
+    for (auto& [uid, s] : series) {
+        const EventRecord* master = s.master ? &*s.master : nullptr;
+        if (master) {
+            Exclusions replaced;
+            for (const auto& [rid, o] : s.overrides)
+                replaced.add(*o.recurrence_id, o.recurrence_id->is_date() && !master->start.is_date());
+            for (const Instance& instance :
+                 expand_instances(*master, replaced, window_start, window_end, limits, warnings))
+                emit(make_occurrence(*master, nullptr, instance.start, instance.start, instance.end));
+        }
+        for (const auto& [rid, o] : s.overrides) {
+            const Length& length = o.length_given || !master ? o.length : master->length;
+            const sys_seconds end = instance_end(o.start, o.start_utc, length);
+            if (overlaps(o.start_utc, end, window_start, window_end))
+                emit(make_occurrence(o, master, sys_seconds(std::chrono::seconds(rid)), o.start_utc, end));
+        }
+        if (full) break;
+    }
+
+    std::sort(result.occurrences.begin(), result.occurrences.end(), [](const Occurrence& a, const Occurrence& b) {
+        return std::tie(a.start, a.uid, a.recurrence_id) < std::tie(b.start, b.uid, b.recurrence_id);
+    });
+    return result;
+}
+
+}  // namespace rapport::calendar
