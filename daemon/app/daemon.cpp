@@ -2,13 +2,18 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <csignal>
 #include <sstream>
+#include <system_error>
 
+#include "api_server.hpp"
+#include "app/api_bridge.hpp"
+#include "app/daemon_state.hpp"
 #include "app/log.hpp"
-#include "rapport/directory.hpp"
-#include "store/state_store.hpp"
+#include "rapport/version.hpp"
+#include "token_file.hpp"
 
 namespace rapport {
 
@@ -26,15 +31,16 @@ std::string describe_directory(const Rules& rules) {
 }
 
 struct Daemon::Impl {
-    std::string settings_path;
-    std::shared_ptr<const Settings> settings;
-    std::shared_ptr<const AccountDirectory> directory;
-    std::unique_ptr<StateStore> store;
-    SystemClock clock;
-    TimePoint rules_loaded_at;
-    Diagnostics reload_errors;
+    DaemonState state;
     boost::asio::io_context io{1};
     boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
+    boost::asio::steady_timer nudge_timer{io};
+    std::unique_ptr<ApiBridge> bridge;
+    std::unique_ptr<api::ApiServer> server;
+
+    // How often due nudges are looked for. Nudges are due at day granularity in practice, so
+    // a minute's delay costs nothing; idle costs one cheap indexed query a minute.
+    static constexpr std::chrono::seconds kNudgeCheck{60};
 
     void wait_for_signal() {
         signals.async_wait([this](const boost::system::error_code& ec, int sig) {
@@ -43,67 +49,144 @@ struct Daemon::Impl {
                 reload();
                 wait_for_signal();
             } else {
-                log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
-                          ", stopping");
-                io.stop();
+                log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
+                stop();
             }
         });
     }
 
+    void stop() {
+        nudge_timer.cancel();
+        signals.cancel();
+        if (server) server->stop();
+        io.stop();
+    }
+
     void install(std::shared_ptr<const Rules> rules) {
-        directory = std::make_shared<const AccountDirectory>(std::move(rules));
-        rules_loaded_at = clock.now();
-        reload_errors.clear();
+        state.directory = std::make_shared<const AccountDirectory>(std::move(rules));
+        state.rules_loaded_at = state.clock->now();
+        state.reload_errors.clear();
     }
 
     void notify_config(bool ok, const Diagnostics& errors, const std::string& text) {
         nlohmann::json list = nlohmann::json::array();
         for (const auto& d : errors) list.push_back(d.to_string());
         try {
-            store->add_notification("config", clock.now(), "", text, {{"ok", ok}, {"errors", list}});
+            state.notify("config", "", text, {{"ok", ok}, {"errors", list}});
         } catch (const StoreError& e) {
             log::error(e.what());
         }
     }
 
     void reload() {
-        log::info("SIGHUP: reloading " + settings_path);
-        LoadedConfig next = load_config(settings_path);
+        log::info("SIGHUP: reloading " + state.settings_path);
+        LoadedConfig next = load_config(state.settings_path);
         for (const auto& w : next.warnings) log::warning(w);
         if (!next.ok()) {
-            reload_errors = next.diagnostics;
-            log::error("reload refused; keeping the rules loaded at " + format_datetime(rules_loaded_at) +
-                       " (" + describe_directory(directory->rules()) + "). Fix these and send SIGHUP again:");
+            state.reload_errors = next.diagnostics;
+            log::error("reload refused; keeping the rules loaded at " + format_datetime(state.rules_loaded_at) +
+                       " (" + describe_directory(state.directory->rules()) + "). Fix these and send SIGHUP again:");
             for (const auto& d : next.diagnostics) log::error("  " + d.to_string());
             notify_config(false, next.diagnostics,
                           "The new rules were refused (" + std::to_string(next.diagnostics.size()) +
-                              " errors); the previous rules stay in force.");
+                              (next.diagnostics.size() == 1 ? " error" : " errors") +
+                              "); the previous rules stay in force.");
             return;
         }
-        if (next.settings->state_dir != settings->state_dir || next.settings->api_port != settings->api_port)
-            log::warning("state_dir and api.port changes take effect after a restart");
-        settings = next.settings;
-        log::set_level(settings->log_level);
+        const auto& old = *state.settings;
+        if (next.settings->state_dir != old.state_dir || next.settings->api_port != old.api_port ||
+            next.settings->token_file != old.token_file)
+            log::warning("changes to state_dir, api.port and api.token_file take effect after a restart");
+        state.settings = next.settings;
+        log::set_level(state.settings->log_level);
         install(next.rules);
-        log::info("rules loaded: " + describe_directory(directory->rules()));
-        notify_config(true, {}, "Rules reloaded: " + describe_directory(directory->rules()) + ".");
+        log::info("rules loaded: " + describe_directory(state.directory->rules()));
+        notify_config(true, {}, "Rules reloaded: " + describe_directory(state.directory->rules()) + ".");
+    }
+
+    void check_nudges() {
+        try {
+            const auto fired = state.store->fire_due_nudges(state.clock->now(), [this](const StoredNudge& n) {
+                auto stored = state.store->add_notification(
+                    "nudge_due", state.clock->now(), n.account, n.text, {{"nudge", n.to_json()}});
+                // Broadcast after commit would be cleaner; the store is ours alone and a failed
+                // commit throws before the client could act on it twice (the id is the same).
+                pending_broadcast.push_back(stored);
+            });
+            for (const auto& n : pending_broadcast)
+                if (state.broadcast) state.broadcast(n);
+            if (!fired.empty()) log::info(std::to_string(fired.size()) + " nudge(s) came due");
+        } catch (const StoreError& e) {
+            log::error(std::string("checking nudges: ") + e.what());
+        }
+        pending_broadcast.clear();
+        try {
+            state.store->prune_notifications(state.clock->now() - Seconds{30 * 86400});
+        } catch (const StoreError& e) {
+            log::error(std::string("pruning notifications: ") + e.what());
+        }
+        nudge_timer.expires_after(kNudgeCheck);
+        nudge_timer.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec) check_nudges();
+        });
+    }
+    std::vector<StoredNotification> pending_broadcast;
+
+    void start_api() {
+        const auto& s = *state.settings;
+        auto token = api::load_or_create_token(s.token_file);
+        if (token.source != api::LoadedToken::Source::existing)
+            log::info(std::string("API token file ") + s.token_file + ": " + api::to_string(token.source));
+        api::ApiServerOptions options;
+        options.port = static_cast<std::uint16_t>(s.api_port);
+        options.token = token.token;
+        options.server_version = kVersion;
+        options.log = [](const std::string& line) { log::info("api: " + line); };
+        bridge = std::make_unique<ApiBridge>(state);
+        try {
+            server = std::make_unique<api::ApiServer>(io, options, *bridge);
+        } catch (const std::system_error& e) {
+            throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(s.api_port) + " (" +
+                                     e.code().message() + "); is another rapportd running? "
+                                     "Stop it or set api.port in " + state.settings_path);
+        }
+        state.broadcast = [this](const StoredNotification& n) {
+            if (server) server->broadcast(api::Notification{static_cast<std::uint64_t>(n.id), n.to_json()});
+        };
+        std::string where;
+        for (const auto& e : server->endpoints()) where += (where.empty() ? "" : ", ") + e;
+        log::info("API listening on " + where);
     }
 };
 
 Daemon::Daemon(std::string settings_path, LoadedConfig initial) : impl_(std::make_unique<Impl>()) {
-    impl_->settings_path = std::move(settings_path);
-    impl_->settings = initial.settings;
-    impl_->store = std::make_unique<StateStore>(initial.settings->state_dir);
+    auto& st = impl_->state;
+    st.settings_path = std::move(settings_path);
+    st.settings = initial.settings;
+    st.clock = std::make_unique<SystemClock>();
+    st.store = std::make_unique<StateStore>(initial.settings->state_dir);
     impl_->install(initial.rules);
+    for (const auto& m : st.settings->mailboxes) {
+        SourceStatus s;
+        s.id = m.id;
+        st.mailboxes.push_back(s);
+    }
+    for (const auto& c : st.settings->calendars) {
+        SourceStatus s;
+        s.id = c.id;
+        st.calendars.push_back(s);
+    }
 }
 
 Daemon::~Daemon() = default;
 
 int Daemon::run() {
     auto& d = *impl_;
-    log::info("state database " + d.store->path() + " (schema " + std::to_string(d.store->schema_version()) + ")");
-    log::info("rules loaded: " + describe_directory(d.directory->rules()));
+    log::info("state database " + d.state.store->path() + " (schema " + std::to_string(d.state.store->schema_version()) + ")");
+    log::info("rules loaded: " + describe_directory(d.state.directory->rules()));
+    d.start_api();
     d.wait_for_signal();
+    d.check_nudges();
     log::info("rapportd running (pid " + std::to_string(::getpid()) + ")");
     d.io.run();
     log::info("rapportd stopped");

@@ -1,5 +1,7 @@
 #include "rapport/nudges.hpp"
 
+#include <algorithm>
+
 namespace rapport {
 namespace {
 
@@ -47,6 +49,7 @@ std::vector<PlannedNudge> plan_loss_nudges(const Account& account, const LossRep
             out.push_back(std::move(n));
         }
     }
+    std::stable_sort(out.begin(), out.end(), [](const PlannedNudge& a, const PlannedNudge& b) { return a.due < b.due; });
     return out;
 }
 

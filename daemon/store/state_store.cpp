@@ -41,6 +41,9 @@ const char* const kMigrations[] = {
         id INTEGER PRIMARY KEY AUTOINCREMENT, effect TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
         state TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '{}',
         created INTEGER NOT NULL, done INTEGER);
+    CREATE TABLE deals (
+        account TEXT PRIMARY KEY, state TEXT NOT NULL, lost_at INTEGER, competitor TEXT,
+        delivery TEXT, note TEXT, updated INTEGER NOT NULL);
     CREATE TABLE meetings_ended (
         calendar TEXT NOT NULL, uid TEXT NOT NULL, occurrence INTEGER NOT NULL,
         ended_at INTEGER NOT NULL, PRIMARY KEY (calendar, uid, occurrence));
@@ -313,6 +316,69 @@ std::vector<StoredNudge> StateStore::nudges_due_by(TimePoint now) {
     std::vector<StoredNudge> out;
     while (s.step()) out.push_back(read_nudge(s));
     return out;
+}
+
+std::vector<StoredNudge> StateStore::record_loss(const std::string& account, TimePoint lost_at,
+                                                 const std::string& competitor,
+                                                 const std::string& delivery, const std::string& note,
+                                                 const std::vector<PlannedNudgeRow>& nudges) {
+    begin();
+    try {
+        cancel_nudges(account);
+        Statement s(db_, "INSERT INTO deals(account, state, lost_at, competitor, delivery, note, updated) "
+                         "VALUES(?, 'lost', ?, ?, ?, ?, ?) ON CONFLICT(account) DO UPDATE SET state = 'lost', "
+                         "lost_at = excluded.lost_at, competitor = excluded.competitor, "
+                         "delivery = excluded.delivery, note = excluded.note, updated = excluded.updated");
+        s.bind(1, account).bind(2, to_db(lost_at)).bind(3, competitor).bind(4, delivery).bind(5, note)
+            .bind(6, to_db(lost_at)).step();
+        std::vector<StoredNudge> out;
+        for (const auto& n : nudges) out.push_back(add_nudge(account, n.kind, n.due, n.text, lost_at));
+        commit();
+        return out;
+    } catch (...) {
+        rollback();
+        throw;
+    }
+}
+
+std::size_t StateStore::reopen_deal(const std::string& account, TimePoint now) {
+    begin();
+    try {
+        const std::size_t cancelled = cancel_nudges(account);
+        Statement s(db_, "UPDATE deals SET state = 'reopened', updated = ? WHERE account = ?");
+        s.bind(1, to_db(now)).bind(2, account).step();
+        commit();
+        return cancelled;
+    } catch (...) {
+        rollback();
+        throw;
+    }
+}
+
+std::optional<TimePoint> StateStore::last_contact(const std::string& account, const std::string& address) {
+    Statement s(db_, "SELECT MAX(COALESCE(last_in, 0), COALESCE(last_out, 0)) FROM contact_activity "
+                     "WHERE account = ? AND address = ?");
+    s.bind(1, account).bind(2, address);
+    if (!s.step() || s.is_null(0) || s.integer(0) == 0) return std::nullopt;
+    return from_db(s.integer(0));
+}
+
+std::vector<StoredNudge> StateStore::fire_due_nudges(TimePoint now, const NudgeFired& on_fired) {
+    std::vector<StoredNudge> fired;
+    begin();
+    try {
+        for (auto& n : nudges_due_by(now)) {
+            update_nudge(n.id, "due", std::nullopt);
+            n.state = "due";
+            on_fired(n);  // stores the notification inside this same transaction
+            fired.push_back(n);
+        }
+        commit();
+    } catch (...) {
+        rollback();
+        throw;
+    }
+    return fired;
 }
 
 std::vector<StoredDraft> StateStore::drafts() {

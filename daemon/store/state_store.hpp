@@ -3,6 +3,7 @@
 // drafts, contact activity. One SQLite file in WAL mode under state_dir; every write goes
 // through here so the schema lives in one place.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -89,6 +90,25 @@ public:
     bool update_nudge(int64_t id, const std::string& state, std::optional<TimePoint> due);
     std::size_t cancel_nudges(const std::string& account);
     std::vector<StoredNudge> nudges_due_by(TimePoint now);  // pending/snoozed with due <= now
+
+    // A lost deal: replaces the account's open nudges with these, in one transaction.
+    struct PlannedNudgeRow {
+        std::string kind;
+        TimePoint due;
+        std::string text;
+    };
+    std::vector<StoredNudge> record_loss(const std::string& account, TimePoint lost_at,
+                                         const std::string& competitor, const std::string& delivery,
+                                         const std::string& note,
+                                         const std::vector<PlannedNudgeRow>& nudges);
+    std::size_t reopen_deal(const std::string& account, TimePoint now);
+
+    // Marks every nudge whose time has come as due and calls on_fired for each inside the same
+    // transaction, so the state change and its notification are stored together or not at all.
+    using NudgeFired = std::function<void(const StoredNudge&)>;
+    std::vector<StoredNudge> fire_due_nudges(TimePoint now, const NudgeFired& on_fired);
+
+    std::optional<TimePoint> last_contact(const std::string& account, const std::string& address);
 
     std::vector<StoredDraft> drafts();
 

@@ -156,6 +156,7 @@ TEST_CASE("deal.lost plans nudges from the rules; reopen cancels them", "[rpc]")
     CHECK(r["nudges"][1]["due"] == "2027-01-09T10:00:00Z");
     CHECK(r["nudges"][2]["kind"] == "delivery");
     CHECK(r["nudges"][2]["due"] == "2027-03-01T09:00:00Z");
+    CHECK(r["nudges"][2]["text"] == "Hooli was due to deliver to Acme Corp today (2027-03-01). Check in with Jane Doe.");
     CHECK(rpc::dispatch("nudges.list", json::object(), b)["nudges"].size() == 3);
 
     // Marking it lost again replaces, not duplicates, the open nudges.

@@ -1,0 +1,57 @@
+#pragma once
+// What the running daemon knows, owned by the io_context's one thread: settings, rules and
+// directory (swapped whole on reload), the store, and the status of every source. Everything
+// that reads or changes it runs on that thread, so none of it is locked.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/config_loader.hpp"
+#include "rapport/directory.hpp"
+#include "rapport/time.hpp"
+#include "store/state_store.hpp"
+
+namespace rapport {
+
+// Per mailbox or calendar, for `status` (CONTRACT.md).
+struct SourceStatus {
+    std::string id;
+    std::string state = "starting";  // starting | connecting | scanning | idle | polling | error | disabled
+    std::optional<TimePoint> last_sync;
+    std::string last_error;
+    int64_t messages_seen = 0;  // mailboxes
+    std::optional<std::pair<int64_t, int64_t>> scan;  // done, total: while scanning
+    int64_t events = 0;             // calendars
+    int64_t customer_meetings = 0;  // calendars
+};
+
+struct DaemonState {
+    std::string settings_path;
+    std::shared_ptr<const Settings> settings;
+    std::shared_ptr<const AccountDirectory> directory;
+    std::unique_ptr<StateStore> store;
+    std::unique_ptr<Clock> clock;
+    TimePoint rules_loaded_at;
+    Diagnostics reload_errors;
+    std::vector<SourceStatus> mailboxes;
+    std::vector<SourceStatus> calendars;
+    nlohmann::json meetings = nlohmann::json::array();  // customer meetings known (calendar watcher)
+
+    // Stores a notification, then hands it to the API's subscribers. Set by the daemon.
+    std::function<void(const StoredNotification&)> broadcast;
+
+    StoredNotification notify(const std::string& kind, const std::string& account,
+                              const std::string& text, const nlohmann::json& extra = nlohmann::json::object()) {
+        auto n = store->add_notification(kind, clock->now(), account, text, extra);
+        if (broadcast) broadcast(n);
+        return n;
+    }
+
+    nlohmann::json status_json() const;
+};
+
+}  // namespace rapport
