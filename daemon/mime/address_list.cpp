@@ -1,5 +1,6 @@
 #include "address_list.hpp"
 
+#include "char_classes.hpp"
 #include "charset.hpp"
 #include "encoded_words.hpp"
 #include "structured_lexer.hpp"
@@ -67,6 +68,53 @@ std::string decode_comment(std::string_view comment, ParseContext& ctx) {
     return name.substr(b, name.find_last_not_of(' ') + 1 - b);
 }
 
+std::string_view trim_blank(std::string_view s) {
+    while (!s.empty() && char_class(s.front()) == kBlank) s.remove_prefix(1);
+    while (!s.empty() && char_class(s.back()) == kBlank) s.remove_suffix(1);
+    return s;
+}
+
+// The common "local@domain" with nothing to interpret: atext, dots, one '@'.
+bool is_plain_addr_spec(std::string_view s) {
+    if (s.empty() || s.front() == '.' || s.back() == '.') return false;
+    int ats = 0;
+    for (char c : s) {
+        if (c == '@')
+            ++ats;
+        else if (!(char_class(c) & (kAtext | kDot)))
+            return false;
+    }
+    return ats == 1 && s.front() != '@' && s.back() != '@';
+}
+
+// Names that need no decoding: a quoted string without escapes, or atoms separated by single
+// spaces; neither containing an encoded word. Returns false if the general path is needed.
+bool plain_phrase(std::string_view s, std::string& out) {
+    s = trim_blank(s);
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
+        s = s.substr(1, s.size() - 2);
+        for (size_t i = 0; i < s.size(); ++i) {
+            const char c = s[i];
+            if (c == '"' || c == '\\' || (char_class(c) == kBlank && c != ' ') ||
+                (c == '=' && i + 1 < s.size() && s[i + 1] == '?'))
+                return false;
+        }
+        while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+        while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    } else {
+        for (size_t i = 0; i < s.size(); ++i) {
+            const char c = s[i];
+            if (c == ' ') {
+                if (s[i + 1] == ' ') return false;  // s is trimmed: i + 1 is in range
+            } else if (char_class(c) != kAtext || (c == '=' && i + 1 < s.size() && s[i + 1] == '?')) {
+                return false;
+            }
+        }
+    }
+    append_utf8_sanitized(out, s);
+    return true;
+}
+
 bool has_words(std::string_view text) {
     StructuredLexer lx(text);
     return lx.next().kind != TokenKind::End;
@@ -85,6 +133,10 @@ public:
             if (has_words(v_)) truncated();
             return;
         }
+        const size_t resume = simple_items();
+        if (resume == kFull || resume >= v_.size()) return;
+        lx_ = StructuredLexer(v_, resume);
+        item_begin_ = resume;
         for (;;) {
             const Token t = lx_.next();
             if (t.kind == TokenKind::End) {
@@ -136,6 +188,63 @@ public:
 
 private:
     enum class State { Before, InAngle, AfterAngle };
+    static constexpr size_t kFull = static_cast<size_t>(-1);
+
+    // The fast path for the shapes nearly all mail uses: `"Name" <a@b>`, `Name <a@b>`, `a@b`,
+    // separated by ',' or ';'. Parses such items from the start of the value and returns the
+    // offset of the first item that needs the general parser (or kFull when the list is full).
+    size_t simple_items() {
+        const size_t n = v_.size();
+        size_t pos = 0;
+        while (pos < n) {
+            size_t i = pos;
+            while (i < n && char_class(v_[i]) == kBlank) ++i;
+            const size_t name_begin = i;
+            if (i < n && v_[i] == '"') {
+                ++i;
+                while (i < n && v_[i] != '"') {
+                    if (v_[i] == '\\') return pos;
+                    ++i;
+                }
+                if (i >= n) return pos;
+                ++i;
+            }
+            size_t lt = n;
+            while (i < n) {
+                const char c = v_[i];
+                if (char_class(c) & (kAtext | kBlank | kDot) || c == '@') {
+                    ++i;
+                } else if (c == '<') {
+                    lt = i;
+                    break;
+                } else if (c == ',' || c == ';') {
+                    break;
+                } else {
+                    return pos;
+                }
+            }
+            if (lt == n) {  // bare
+                const std::string_view item = trim_blank(v_.substr(name_begin, i - name_begin));
+                if (!item.empty()) {
+                    if (!is_plain_addr_spec(item)) return pos;
+                    if (!push({}, item)) return kFull;
+                }
+            } else {
+                size_t gt = lt + 1;
+                while (gt < n && v_[gt] != '>') ++gt;
+                if (gt >= n) return pos;
+                const std::string_view address = v_.substr(lt + 1, gt - lt - 1);
+                if (!is_plain_addr_spec(address)) return pos;
+                i = gt + 1;
+                while (i < n && char_class(v_[i]) == kBlank) ++i;
+                if (i < n && v_[i] != ',' && v_[i] != ';') return pos;
+                if (!push(decode_phrase(v_.substr(name_begin, lt - name_begin), ctx_), address))
+                    return kFull;
+            }
+            pos = i < n ? i + 1 : n;  // past the separator
+        }
+        return n;
+    }
 
     // Returns false when the list is full.
     bool end_item(const Token& t, char c) {
@@ -149,15 +258,16 @@ private:
         ctx_.warn(field_, "too many addresses; the rest were dropped");
     }
 
-    bool push(std::string name, std::string address) {
+    bool push(std::string name, std::string_view address) {
         if (out_.size() >= max_total_) {
             truncated();
             return false;
         }
-        MailAddress a;
+        if (out_.capacity() == 0) out_.reserve(4);
+        out_.emplace_back();
+        MailAddress& a = out_.back();
         a.name = std::move(name);
         append_utf8_sanitized(a.address, address);
-        out_.push_back(std::move(a));
         return true;
     }
 
@@ -181,10 +291,16 @@ private:
 
     bool finish_angle_item(size_t end) {
         std::string address;
-        StructuredLexer inner(v_.substr(addr_begin_, angle_end_ - addr_begin_));
-        for (Token t = inner.next(); t.kind != TokenKind::End; t = inner.next())
-            if (t.kind != TokenKind::Special || t.is('.') || t.is('@'))
-                append_address_token(address, t);
+        const std::string_view inside = v_.substr(addr_begin_, angle_end_ - addr_begin_);
+        const std::string_view trimmed = trim_blank(inside);
+        if (is_plain_addr_spec(trimmed)) {
+            address.assign(trimmed);
+        } else {
+            StructuredLexer inner(inside);
+            for (Token t = inner.next(); t.kind != TokenKind::End; t = inner.next())
+                if (t.kind != TokenKind::Special || t.is('.') || t.is('@'))
+                    append_address_token(address, t);
+        }
         const std::string_view rest = v_.substr(angle_end_ + 1 > end ? end : angle_end_ + 1,
                                                 end > angle_end_ + 1 ? end - angle_end_ - 1 : 0);
         if (has_words(rest)) ctx_.warn(field_, "ignored text after address", rest);
@@ -197,12 +313,14 @@ private:
         std::string name = decode_phrase(v_.substr(item_begin_, angle_begin_ - item_begin_), ctx_);
         if (name.empty() && !lx_.first_comment().empty())
             name = decode_comment(lx_.first_comment(), ctx_);
-        return push(std::move(name), std::move(address));
+        return push(std::move(name), address);
     }
 
     // local-part "@" domain, where whitespace may surround dots and the '@' (obsolete syntax)
     // but otherwise separates words; words before the local part are taken as a display name.
     bool finish_bare_item(std::string_view item) {
+        const std::string_view trimmed = trim_blank(item);
+        if (is_plain_addr_spec(trimmed)) return push({}, trimmed);
         StructuredLexer lx(item);
         std::string chain, local;
         size_t chain_begin = 0, local_begin = 0;
@@ -244,7 +362,7 @@ private:
         std::string name = decode_phrase(item.substr(0, local_begin), ctx_);
         if (name.empty() && !lx.first_comment().empty())
             name = decode_comment(lx.first_comment(), ctx_);
-        return push(std::move(name), std::move(address));
+        return push(std::move(name), address);
     }
 
     bool skip(std::string_view item) {
@@ -273,6 +391,7 @@ void parse_address_list(std::string_view value, std::string_view field, size_t m
 
 std::string decode_phrase(std::string_view text, ParseContext& ctx) {
     std::string out;
+    if (plain_phrase(text, out)) return out;
     StructuredLexer lx(text);
     EncodedWordRun run;
     bool prev_encoded = false;

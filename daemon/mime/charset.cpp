@@ -196,6 +196,16 @@ void append_utf8_sanitized(std::string& out, std::string_view in) {
         if (end > run_start) out.append(in.data() + run_start, end - run_start);
     };
     while (i < n) {
+        // ASCII without NUL, eight bytes at a time: the common case.
+        while (i + 8 <= n) {
+            uint64_t w;
+            std::memcpy(&w, p + i, 8);
+            const uint64_t high = w & 0x8080808080808080ULL;
+            const uint64_t zero = (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL;
+            if (high | zero) break;
+            i += 8;
+        }
+        if (i >= n) break;
         const unsigned char c = p[i];
         if (c >= 0x01 && c < 0x80) {
             ++i;

@@ -1,5 +1,6 @@
 #include "encoded_words.hpp"
 
+#include <array>
 #include <cstdint>
 
 #include "charset.hpp"
@@ -27,18 +28,26 @@ int hex_value(char c) {
     return -1;
 }
 
-int base64_value(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
+constexpr std::array<int8_t, 256> make_base64_table() {
+    std::array<int8_t, 256> t{};
+    for (auto& v : t) v = -1;
+    for (int i = 0; i < 26; ++i) {
+        t['A' + i] = static_cast<int8_t>(i);
+        t['a' + i] = static_cast<int8_t>(26 + i);
+    }
+    for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(52 + i);
+    t['+'] = 62;
+    t['/'] = 63;
+    return t;
 }
+constexpr std::array<int8_t, 256> kBase64 = make_base64_table();
+
+int base64_value(char c) { return kBase64[static_cast<unsigned char>(c)]; }
 
 bool decode_base64(std::string_view text, std::string& out) {
     while (!text.empty() && text.back() == '=') text.remove_suffix(1);
     if (text.size() % 4 == 1) return false;
+    out.reserve(out.size() + text.size() * 3 / 4);
     uint32_t acc = 0;
     int bits = 0;
     for (char c : text) {
@@ -116,20 +125,17 @@ bool decode_word_bytes(const EncodedWord& word, std::string& bytes) {
 
 bool EncodedWordRun::add(const EncodedWord& word, std::string& out) {
     const bool same = active_ && charset_equal(charset_, word.charset);
-    if (!same && !charset_known(word.charset)) return false;
-    const size_t mark = bytes_.size();
-    if (same) {
-        if (!decode_word_bytes(word, bytes_)) {
-            bytes_.resize(mark);
-            return false;
-        }
-        return true;
+    if (!same) {
+        if (!charset_known(word.charset)) return false;
+        // Flushing before we know the word decodes is safe: callers flush on failure anyway.
+        flush(out);
+        charset_.assign(word.charset);
     }
-    std::string fresh;
-    if (!decode_word_bytes(word, fresh)) return false;
-    flush(out);
-    charset_.assign(word.charset);
-    bytes_ = std::move(fresh);
+    const size_t mark = bytes_.size();
+    if (!decode_word_bytes(word, bytes_)) {
+        bytes_.resize(mark);
+        return false;
+    }
     active_ = true;
     return true;
 }

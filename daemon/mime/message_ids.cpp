@@ -36,14 +36,20 @@ void scan_ids(std::string_view v, Emit&& emit) {
             while (j < v.size() && v[j] != '"') j += v[j] == '\\' ? 2 : 1;
             i = j + 1;
         } else if (c == '<') {
-            size_t j = v.find_first_of("<>", i + 1);
-            const bool closed = j != std::string_view::npos && v[j] == '>';
-            if (j == std::string_view::npos) j = v.size();
-            id.clear();
-            for (size_t k = i + 1; k < j; ++k)
-                if (!is_space(v[k])) id.push_back(v[k]);
+            size_t j = i + 1;
+            while (j < v.size() && v[j] != '>' && v[j] != '<') ++j;
+            const bool closed = j < v.size() && v[j] == '>';
+            std::string_view inside = v.substr(i + 1, j - i - 1);
             i = closed ? j + 1 : j;
-            if (!id.empty() && !emit(id)) return;
+            bool folded = false;
+            for (char k : inside) folded |= is_space(k);
+            if (folded) {  // a long id folded by the sender: rejoin
+                id.clear();
+                for (char k : inside)
+                    if (!is_space(k)) id.push_back(k);
+                inside = id;
+            }
+            if (!inside.empty() && !emit(inside)) return;
         } else if (is_space(c) || c == ',' || c == '>') {
             ++i;
         } else {

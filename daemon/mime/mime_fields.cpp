@@ -1,14 +1,20 @@
 #include "mime_fields.hpp"
 
-#include <cstring>
+#include <array>
 
 namespace rapport::mime {
 namespace {
 
-bool is_token_char(char c) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    return u > 0x20 && u < 0x7F && !std::strchr("()<>@,;:\\\"/[]?=", c);
+constexpr std::array<bool, 256> make_token_chars() {
+    std::array<bool, 256> t{};
+    for (int c = 0x21; c < 0x7F; ++c) t[c] = true;
+    for (char c : {'(', ')', '<', '>', '@', ',', ';', ':', '\\', '"', '/', '[', ']', '?', '='})
+        t[static_cast<unsigned char>(c)] = false;
+    return t;
 }
+constexpr std::array<bool, 256> kTokenChars = make_token_chars();
+
+bool is_token_char(char c) { return kTokenChars[static_cast<unsigned char>(c)]; }
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 

@@ -1,28 +1,9 @@
 #include "structured_lexer.hpp"
 
+#include "char_classes.hpp"
 #include "encoded_words.hpp"
 
 namespace rapport::mime {
-namespace {
-
-bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-// Controls other than the whitespace above are treated as whitespace too: they are never
-// meaningful in an address and must not end up in one.
-bool is_ignorable(unsigned char c) { return c < 0x20 || c == 0x7F || c == ' '; }
-
-bool is_special(unsigned char c) {
-    switch (c) {
-        case '(': case ')': case '<': case '>': case '[': case ']': case ':': case ';':
-        case '@': case '\\': case ',': case '.': case '"':
-            return true;
-        default:
-            return false;
-    }
-}
-
-}  // namespace
-
 void StructuredLexer::skip_comment() {
     // pos_ is at '('.
     const size_t start = pos_ + 1;
@@ -49,8 +30,8 @@ void StructuredLexer::skip_comment() {
 Token StructuredLexer::next() {
     Token t;
     while (pos_ < s_.size()) {
-        const unsigned char c = static_cast<unsigned char>(s_[pos_]);
-        if (is_ignorable(c) || is_space(c)) {
+        const char c = s_[pos_];
+        if (char_class(c) == kBlank) {
             ++pos_;
             t.space_before = true;
         } else if (c == '(') {
@@ -86,7 +67,7 @@ Token StructuredLexer::next() {
         t.end = pos_;
         return t;
     }
-    if (is_special(static_cast<unsigned char>(c))) {
+    if (char_class(c) & kSpecial) {
         t.kind = TokenKind::Special;
         t.text = s_.substr(pos_, 1);
         t.end = ++pos_;
@@ -104,11 +85,7 @@ Token StructuredLexer::next() {
         }
     }
     size_t i = pos_;
-    while (i < s_.size()) {
-        const unsigned char a = static_cast<unsigned char>(s_[i]);
-        if (is_ignorable(a) || is_special(a)) break;
-        ++i;
-    }
+    while (i < s_.size() && char_class(s_[i]) == kAtext) ++i;
     t.text = s_.substr(pos_, i - pos_);
     t.end = pos_ = i;
     return t;

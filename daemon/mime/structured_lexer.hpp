@@ -26,7 +26,7 @@ struct Token {
 
 class StructuredLexer {
 public:
-    explicit StructuredLexer(std::string_view value) : s_(value) {}
+    explicit StructuredLexer(std::string_view value, size_t start = 0) : s_(value), pos_(start) {}
     Token next();
     // The content of the first comment skipped since the last call to forget_comment().
     std::string_view first_comment() const { return comment_; }
