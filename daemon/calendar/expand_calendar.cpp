@@ -1,6 +1,7 @@
 #include "calendar/expand_calendar.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -71,6 +72,36 @@ void keep_latest(Slot& slot, EventRecord&& event, std::vector<std::string>& warn
     if (event.sequence >= slot->sequence) slot = std::move(event);
 }
 
+// "END:VEVENT", also "END;X=y:VEVENT": libical reads the name up to ':' or ';'.
+bool names_keyword(std::string_view line, std::string_view keyword) {
+    if (line.size() <= keyword.size() || (line[keyword.size()] != ':' && line[keyword.size()] != ';'))
+        return false;
+    for (std::size_t i = 0; i < keyword.size(); ++i)
+        if (std::toupper(static_cast<unsigned char>(line[i])) != keyword[i]) return false;
+    return true;
+}
+
+// A copy of the text without END lines that close nothing: libical 3.0.16 prints
+// "Encountered END before BEGIN" to stderr for each, straight into the daemon's log.
+std::string without_stray_ends(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    int depth = 0;
+    while (!text.empty()) {
+        const auto newline = text.find('\n');
+        const std::string_view line = text.substr(0, newline == std::string_view::npos ? text.size() : newline + 1);
+        text.remove_prefix(line.size());
+        if (names_keyword(line, "BEGIN")) {
+            ++depth;
+        } else if (names_keyword(line, "END")) {
+            if (depth == 0) continue;
+            --depth;
+        }
+        out.append(line);
+    }
+    return out;
+}
+
 Occurrence make_occurrence(const EventRecord& event, const EventRecord* master, sys_seconds recurrence_id,
                            sys_seconds start, sys_seconds end) {
     Occurrence o;
@@ -101,7 +132,7 @@ CalendarParseResult expand_calendar(std::string_view ics_text, sys_seconds windo
         return result;
     }
     if (ics_text.substr(0, 3) == "\xEF\xBB\xBF") ics_text.remove_prefix(3);
-    const std::string text(ics_text);  // libical wants a terminated string
+    const std::string text = without_stray_ends(ics_text);  // also terminated, as libical wants
 
     auto lock = lock_libical();
     ZoneResolver zones(default_tz);
