@@ -72,12 +72,16 @@ void keep_latest(Slot& slot, EventRecord&& event, std::vector<std::string>& warn
     if (event.sequence >= slot->sequence) slot = std::move(event);
 }
 
-// "END:VEVENT", also "END;X=y:VEVENT": libical reads the name up to ':' or ';'.
+// "END:VEVENT", also "END;X=y:VEVENT" and "END :VEVENT": libical reads the name up to ':' or
+// ';' and trims it.
 bool names_keyword(std::string_view line, std::string_view keyword) {
-    if (line.size() <= keyword.size() || (line[keyword.size()] != ':' && line[keyword.size()] != ';'))
-        return false;
+    const auto separator = line.find_first_of(":;");
+    if (separator == std::string_view::npos) return false;
+    std::string_view name = line.substr(0, separator);
+    while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.remove_suffix(1);
+    if (name.size() != keyword.size()) return false;
     for (std::size_t i = 0; i < keyword.size(); ++i)
-        if (std::toupper(static_cast<unsigned char>(line[i])) != keyword[i]) return false;
+        if (std::toupper(static_cast<unsigned char>(name[i])) != keyword[i]) return false;
     return true;
 }
 
