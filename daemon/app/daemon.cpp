@@ -12,6 +12,7 @@
 #include "app/api_bridge.hpp"
 #include "app/daemon_state.hpp"
 #include "app/log.hpp"
+#include "app/mail_watcher.hpp"
 #include "rapport/version.hpp"
 #include "token_file.hpp"
 
@@ -37,6 +38,37 @@ struct Daemon::Impl {
     boost::asio::steady_timer nudge_timer{io};
     std::unique_ptr<ApiBridge> bridge;
     std::unique_ptr<api::ApiServer> server;
+    std::vector<std::unique_ptr<MailWatcher>> mail_watchers;
+    std::string mailbox_fingerprint;
+
+    // What the watchers depend on; a reload restarts them only when this changes.
+    static std::string fingerprint(const Settings& s) {
+        std::string f = s.user_address;
+        for (const auto& m : s.mailboxes) {
+            f += "\n" + m.id + "|" + m.imap.host + "|" + std::to_string(m.imap.port) + "|" + to_string(m.imap.security) +
+                 "|" + m.imap.username + "|" + m.imap.password.value + "|" + m.imap.ca_file + "|" +
+                 (m.imap.allow_insecure ? "1" : "0") + "|" + m.sent + "|" + m.drafts + "|" + (m.idle ? "1" : "0") + "|" +
+                 std::to_string(m.poll_interval.count());
+            for (const auto& a : m.imap.password.command) f += "|c:" + a;
+            for (const auto& w : m.watch) f += "|w:" + w;
+        }
+        return f;
+    }
+
+    void start_watchers() {
+        mail_watchers.clear();
+        state.mailboxes.clear();
+        for (std::size_t i = 0; i < state.settings->mailboxes.size(); ++i) {
+            SourceStatus s;
+            s.id = state.settings->mailboxes[i].id;
+            state.mailboxes.push_back(s);
+        }
+        for (std::size_t i = 0; i < state.settings->mailboxes.size(); ++i) {
+            mail_watchers.push_back(std::make_unique<MailWatcher>(io, state, state.settings->mailboxes[i], i));
+            mail_watchers.back()->start();
+        }
+        mailbox_fingerprint = fingerprint(*state.settings);
+    }
 
     // How often due nudges are looked for. Nudges are due at day granularity in practice, so
     // a minute's delay costs nothing; idle costs one cheap indexed query a minute.
@@ -56,6 +88,7 @@ struct Daemon::Impl {
     }
 
     void stop() {
+        for (auto& w : mail_watchers) w->stop();
         nudge_timer.cancel();
         signals.cancel();
         if (server) server->stop();
@@ -100,6 +133,10 @@ struct Daemon::Impl {
         state.settings = next.settings;
         log::set_level(state.settings->log_level);
         install(next.rules);
+        if (fingerprint(*state.settings) != mailbox_fingerprint) {
+            log::info("mailbox settings changed; restarting the mail watchers");
+            start_watchers();
+        }
         log::info("rules loaded: " + describe_directory(state.directory->rules()));
         notify_config(true, {}, "Rules reloaded: " + describe_directory(state.directory->rules()) + ".");
     }
@@ -166,11 +203,6 @@ Daemon::Daemon(std::string settings_path, LoadedConfig initial) : impl_(std::mak
     st.clock = std::make_unique<SystemClock>();
     st.store = std::make_unique<StateStore>(initial.settings->state_dir);
     impl_->install(initial.rules);
-    for (const auto& m : st.settings->mailboxes) {
-        SourceStatus s;
-        s.id = m.id;
-        st.mailboxes.push_back(s);
-    }
     for (const auto& c : st.settings->calendars) {
         SourceStatus s;
         s.id = c.id;
@@ -187,6 +219,7 @@ int Daemon::run() {
     d.start_api();
     d.wait_for_signal();
     d.check_nudges();
+    d.start_watchers();
     log::info("rapportd running (pid " + std::to_string(::getpid()) + ")");
     d.io.run();
     log::info("rapportd stopped");

@@ -381,6 +381,64 @@ std::vector<StoredNudge> StateStore::fire_due_nudges(TimePoint now, const NudgeF
     return fired;
 }
 
+std::optional<StateStore::FolderMark> StateStore::folder_mark(const std::string& mailbox, const std::string& folder) {
+    Statement s(db_, "SELECT uidvalidity, last_uid, COALESCE(highestmodseq, 0), scanned FROM folder_sync "
+                     "WHERE mailbox = ? AND folder = ?");
+    s.bind(1, mailbox).bind(2, folder);
+    if (!s.step()) return std::nullopt;
+    FolderMark m;
+    m.uidvalidity = static_cast<uint32_t>(s.integer(0));
+    m.last_uid = static_cast<uint32_t>(s.integer(1));
+    m.highestmodseq = static_cast<uint64_t>(s.integer(2));
+    m.scanned = s.integer(3) != 0;
+    return m;
+}
+
+void StateStore::set_folder_mark(const std::string& mailbox, const std::string& folder, const FolderMark& m) {
+    Statement s(db_, "INSERT INTO folder_sync(mailbox, folder, uidvalidity, last_uid, highestmodseq, scanned) "
+                     "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(mailbox, folder) DO UPDATE SET "
+                     "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
+                     "highestmodseq = excluded.highestmodseq, scanned = excluded.scanned");
+    s.bind(1, mailbox).bind(2, folder).bind(3, static_cast<int64_t>(m.uidvalidity))
+        .bind(4, static_cast<int64_t>(m.last_uid)).bind(5, static_cast<int64_t>(m.highestmodseq))
+        .bind(6, m.scanned ? 1 : 0).step();
+}
+
+bool StateStore::message_seen(const std::string& mailbox, const std::string& folder, const std::string& message_id) {
+    Statement s(db_, "SELECT 1 FROM seen_messages WHERE mailbox = ? AND folder = ? AND message_id = ?");
+    s.bind(1, mailbox).bind(2, folder).bind(3, message_id);
+    return s.step();
+}
+
+void StateStore::record_message(const std::string& mailbox, const std::string& folder,
+                                const std::string& message_id, uint32_t uid, TimePoint seen_at) {
+    Statement s(db_, "INSERT INTO seen_messages(mailbox, folder, message_id, uid, seen_at) VALUES(?, ?, ?, ?, ?) "
+                     "ON CONFLICT(mailbox, folder, message_id) DO UPDATE SET uid = excluded.uid");
+    s.bind(1, mailbox).bind(2, folder).bind(3, message_id).bind(4, static_cast<int64_t>(uid))
+        .bind(5, to_db(seen_at)).step();
+}
+
+int64_t StateStore::messages_seen(const std::string& mailbox) {
+    Statement s(db_, "SELECT COUNT(*) FROM seen_messages WHERE mailbox = ?");
+    s.bind(1, mailbox);
+    s.step();
+    return s.integer(0);
+}
+
+void StateStore::record_contact(const std::string& account, const std::string& address, bool inbound,
+                                TimePoint when, const std::string& message_id) {
+    // Keeps the newest date per direction; an older message seen later changes nothing.
+    const char* sql = inbound
+        ? "INSERT INTO contact_activity(account, address, last_in, last_in_id) VALUES(?, ?, ?, ?) "
+          "ON CONFLICT(account, address) DO UPDATE SET last_in = excluded.last_in, last_in_id = excluded.last_in_id "
+          "WHERE last_in IS NULL OR excluded.last_in > last_in"
+        : "INSERT INTO contact_activity(account, address, last_out, last_out_id) VALUES(?, ?, ?, ?) "
+          "ON CONFLICT(account, address) DO UPDATE SET last_out = excluded.last_out, last_out_id = excluded.last_out_id "
+          "WHERE last_out IS NULL OR excluded.last_out > last_out";
+    Statement s(db_, sql);
+    s.bind(1, account).bind(2, address).bind(3, to_db(when)).bind(4, message_id).step();
+}
+
 std::vector<StoredDraft> StateStore::drafts() {
     Statement s(db_, "SELECT id, account, meeting, mailbox, subject, created FROM drafts ORDER BY created DESC, id");
     std::vector<StoredDraft> out;

@@ -110,6 +110,24 @@ public:
 
     std::optional<TimePoint> last_contact(const std::string& account, const std::string& address);
 
+    // ---- mail sync (mbsync-style: per folder UIDVALIDITY and last UID seen) ----
+    struct FolderMark {
+        uint32_t uidvalidity = 0;
+        uint32_t last_uid = 0;
+        uint64_t highestmodseq = 0;
+        bool scanned = false;  // the first full scan finished
+    };
+    std::optional<FolderMark> folder_mark(const std::string& mailbox, const std::string& folder);
+    void set_folder_mark(const std::string& mailbox, const std::string& folder, const FolderMark& mark);
+    // True when this Message-ID was already recorded in this folder (any UIDVALIDITY): a
+    // rescan after a UIDVALIDITY change must not repeat what it already told.
+    bool message_seen(const std::string& mailbox, const std::string& folder, const std::string& message_id);
+    void record_message(const std::string& mailbox, const std::string& folder,
+                        const std::string& message_id, uint32_t uid, TimePoint seen_at);
+    int64_t messages_seen(const std::string& mailbox);
+    void record_contact(const std::string& account, const std::string& address, bool inbound,
+                        TimePoint when, const std::string& message_id);
+
     std::vector<StoredDraft> drafts();
 
     // Transactions for multi-row updates.

@@ -108,6 +108,23 @@ public:
         }
     }
 
+    // Starts Dovecot again after stop() or kill_now(), on the same ports and mail.
+    void restart() {
+        stop();
+        start();
+    }
+
+    // Puts a message into a folder's maildir while Dovecot is down (doveadm needs the server's
+    // auth service): the server finds it as new mail when it comes back.
+    void deliver_offline(const std::string& folder, const std::string& message) {
+        const std::string path = folder_path(folder);
+        const int n = ++counter_;
+        const std::string file = path + "/new/" + std::to_string(2000000000 + n) + ".M" +
+                                 std::to_string(n) + "P1.offline";
+        write_file(file, message);
+        if (uid_ != 0) chown(file.c_str(), uid_, gid_);
+    }
+
     // Delivers a message into a folder of the running server (like an MTA would).
     void append(const std::string& folder, const std::string& message) {
         const std::string file = dir_ / ("msg-" + std::to_string(++counter_) + ".eml");

@@ -1,0 +1,254 @@
+// rapportd's mail watcher against a real Dovecot, observed the way a user does: through the
+// API's notifications and status, and Dovecot's own view of the flags afterwards.
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <map>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "dovecot_fixture.hpp"
+#include "test_process.hpp"
+#include "ws_client.hpp"
+
+using namespace rapport::test;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kRules = R"({
+  "organization": {"name": "Vendor Inc", "domains": ["vendor.example"]},
+  "people": [{"id": "bob", "name": "Bob Rep", "addresses": ["bob@vendor.example"]},
+             {"id": "mia", "name": "Mia Marketing", "addresses": ["mia@vendor.example"]}],
+  "accounts": [{"id": "acme", "name": "Acme Corp", "domains": ["acme.example"], "owner": "bob",
+                "contacts": [{"address": "jane@acme.example", "name": "Jane Doe"}]}]
+})";
+
+std::string message(const std::string& id, const std::string& from, const std::string& to,
+                    const std::string& subject) {
+    return "From: " + from + "\r\nTo: " + to + "\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\nSubject: " + subject +
+           "\r\nMessage-ID: <" + id + ">\r\nContent-Type: text/plain\r\n\r\nHello.\r\n";
+}
+
+class Daemon {
+public:
+    Daemon(DovecotFixture& dovecot, bool idle = true, const std::string& poll = "PT1S") : port_(free_port()) {
+        write_file(dir_ / "rules.json", kRules);
+        json settings = {
+            {"user", {{"name", "Mia Marketing"}, {"address", "mia@vendor.example"}}},
+            {"rules", "rules.json"}, {"state_dir", "state"}, {"log_level", "debug"},
+            {"api", {{"port", port_}, {"token_file", "state/token"}}},
+            {"mailboxes", {{{"id", "work"}, {"idle", idle}, {"poll_interval", poll},
+                            {"imap", {{"host", "127.0.0.1"}, {"port", dovecot.port()}, {"security", "none"},
+                                      {"username", dovecot.user()}, {"password", dovecot.password()}}},
+                            {"folders", {{"watch", {"INBOX", "Sent"}}, {"sent", "Sent"}, {"drafts", "Drafts"}}}}}}};
+        write_file(dir_ / "settings.json", settings.dump(2));
+        start();
+    }
+
+    void start() {
+        // A new log file per start: the old one still says "rapportd running".
+        child_ = std::make_unique<Child>(std::vector<std::string>{program("rapportd"), "--config", dir_ / "settings.json"},
+                                         dir_ / ("rapportd-" + std::to_string(++starts_) + ".log"));
+        REQUIRE(child_->wait_for_log("rapportd running"));
+        client_ = std::make_unique<rapport::api::WsClient>();
+        client_->connect(static_cast<std::uint16_t>(port_), 5s);
+        call("hello", {{"token", token()}, {"client", "test"}, {"version", "1"}});
+    }
+
+    void restart() {
+        client_.reset();
+        notifications_.clear();
+        REQUIRE(child_->stop() == 0);
+        start();
+    }
+
+    std::string token() {
+        auto t = read_file(dir_ / "state/token");
+        return t.substr(0, t.find('\n'));
+    }
+
+    json call(const std::string& method, const json& params = json::object()) {
+        const int id = ++next_id_;
+        client_->send_text(json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump(), 5s);
+        while (true) {
+            json frame = json::parse(client_->receive_text(10s));
+            if (frame.contains("id") && frame["id"] == id) {
+                INFO(frame.dump());
+                REQUIRE(frame.contains("result"));
+                return frame["result"];
+            }
+            if (frame.value("method", "") == "notify") notifications_.push_back(frame["params"]);
+        }
+    }
+
+    // Collects notifications until `pred` holds for one of them or the time is up.
+    std::optional<json> wait_notification(const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        std::size_t checked = 0;
+        while (true) {
+            for (; checked < notifications_.size(); ++checked)
+                if (pred(notifications_[checked])) return notifications_[checked];
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return std::nullopt;
+            try {
+                json frame = json::parse(client_->receive_text(left));
+                if (frame.value("method", "") == "notify") notifications_.push_back(frame["params"]);
+            } catch (const rapport::api::WsError& e) {
+                if (e.kind() == rapport::api::WsError::Kind::timed_out) return std::nullopt;
+                throw;
+            }
+        }
+    }
+
+    // Waits until status says every folder of the mailbox is caught up (idle or polling).
+    json wait_synced(std::chrono::milliseconds timeout = 60s) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        json s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            s = call("status");
+            const auto& m = s["mailboxes"][0];
+            if ((m["state"] == "idle" || m["state"] == "polling") && !m.contains("scan")) return s;
+            std::this_thread::sleep_for(50ms);
+        }
+        FAIL("mailbox never caught up: " << s.dump() << "\n" << child_->log());
+        return s;
+    }
+
+    std::vector<json> customer_mail() const {
+        std::vector<json> out;
+        for (const auto& n : notifications_)
+            if (n["kind"] == "customer_mail") out.push_back(n);
+        return out;
+    }
+
+    std::vector<json> notifications_;
+    std::string log() { return child_->log(); }
+
+private:
+    TempDir dir_;
+    int port_;
+    std::unique_ptr<Child> child_;
+    std::unique_ptr<rapport::api::WsClient> client_;
+    int next_id_ = 0;
+    int starts_ = 0;
+};
+
+bool is_mail(const json& n, const std::string& message_id) {
+    return n["kind"] == "customer_mail" && n["message_id"] == message_id;
+}
+
+}  // namespace
+
+TEST_CASE("first scan of a few thousand messages: all seen, none announced, none marked read", "[mail]") {
+    DovecotFixture::Options o;
+    o.seed = {{"INBOX", 3000}};
+    DovecotFixture dovecot(o);
+    const auto flags_before = dovecot.flags("INBOX");
+    REQUIRE(flags_before.size() == 3000);
+
+    Daemon d(dovecot);
+    d.call("subscribe");
+    auto status = d.wait_synced();
+    CHECK(status["mailboxes"][0]["messages_seen"] == 3000);
+    CHECK(status["mailboxes"][0]["last_error"].is_null());
+    // History is recorded (last contact) but not announced.
+    auto lookup = d.call("lookup", {{"addresses", {"jane@acme.example"}}});
+    CHECK(lookup["results"][0]["last_contact"] == "2024-01-01");
+    CHECK(d.customer_mail().empty());
+    CHECK(dovecot.flags("INBOX") == flags_before);
+}
+
+TEST_CASE("new mail is classified within 2 seconds with IDLE, and the Sent audit runs", "[mail]") {
+    DovecotFixture dovecot;
+    Daemon d(dovecot);
+    d.call("subscribe");
+    d.wait_synced();
+
+    const auto start = std::chrono::steady_clock::now();
+    dovecot.append("INBOX", message("idle-1@acme.example", "Jane Doe <jane@acme.example>", "mia@vendor.example", "Renewal"));
+    auto n = d.wait_notification([](const json& x) { return is_mail(x, "idle-1@acme.example"); }, 2s);
+    INFO(d.log());
+    REQUIRE(n);
+    CHECK(std::chrono::steady_clock::now() - start < 2s);
+    CHECK((*n)["account"] == "acme");
+    CHECK((*n)["direction"] == "in");
+    CHECK((*n)["folder"] == "INBOX");
+    CHECK((*n)["text"] == "Mail from Acme Corp: \"Renewal\" from Jane Doe <jane@acme.example>.");
+
+    dovecot.append("Sent", message("sent-1@vendor.example", "mia@vendor.example", "jane@acme.example", "Case study?"));
+    auto audit = d.wait_notification([](const json& x) { return x["kind"] == "owner_not_copied"; }, 5s);
+    REQUIRE(audit);
+    CHECK((*audit)["owner"] == "bob@vendor.example");
+    CHECK((*audit)["message_id"] == "sent-1@vendor.example");
+    CHECK(dovecot.flags("INBOX").begin()->second.find("\\Seen") == std::string::npos);
+}
+
+TEST_CASE("without IDLE, new mail is seen within one poll interval", "[mail]") {
+    DovecotFixture dovecot;
+    Daemon d(dovecot, /*idle=*/false, "PT1S");
+    d.call("subscribe");
+    auto status = d.wait_synced();
+    CHECK(status["mailboxes"][0]["state"] == "polling");
+    const auto start = std::chrono::steady_clock::now();
+    dovecot.append("INBOX", message("poll-1@acme.example", "jane@acme.example", "mia@vendor.example", "Polled"));
+    auto n = d.wait_notification([](const json& x) { return is_mail(x, "poll-1@acme.example"); }, 3s);
+    INFO(d.log());
+    REQUIRE(n);
+    CHECK(std::chrono::steady_clock::now() - start < 2500ms);  // 1 s interval, ±20% jitter, fetch
+}
+
+TEST_CASE("a Dovecot outage while mail arrives: nothing missed, nothing told twice", "[mail]") {
+    DovecotFixture dovecot;
+    Daemon d(dovecot);
+    d.call("subscribe");
+    d.wait_synced();
+    dovecot.append("INBOX", message("before@acme.example", "jane@acme.example", "mia@vendor.example", "Before"));
+    REQUIRE(d.wait_notification([](const json& x) { return is_mail(x, "before@acme.example"); }, 5s));
+
+    dovecot.kill_now();
+    auto err = d.wait_notification([](const json& x) { return x["kind"] == "sync_error" && x["recovered"] == false; }, 10s);
+    REQUIRE(err);
+    dovecot.deliver_offline("INBOX", message("during@acme.example", "jane@acme.example", "mia@vendor.example", "During"));
+    dovecot.restart();
+    dovecot.append("INBOX", message("after@acme.example", "jane@acme.example", "mia@vendor.example", "After"));
+    REQUIRE(d.wait_notification([](const json& x) { return x["kind"] == "sync_error" && x["recovered"] == true; }, 20s));
+    REQUIRE(d.wait_notification([](const json& x) { return is_mail(x, "during@acme.example"); }, 10s));
+    REQUIRE(d.wait_notification([](const json& x) { return is_mail(x, "after@acme.example"); }, 10s));
+
+    // A daemon restart re-reads nothing it already told.
+    d.restart();
+    d.call("subscribe", {{"after", 0}});
+    d.wait_synced();
+    std::this_thread::sleep_for(500ms);
+    d.call("status");
+    std::map<std::string, int> seen;
+    for (const auto& n : d.customer_mail()) ++seen[n["message_id"].get<std::string>()];
+    // Each message was announced exactly once in the daemon's history (the replay holds them
+    // all once; the first connection's copies were dropped with it).
+    CHECK(seen == std::map<std::string, int>{{"before@acme.example", 1}, {"during@acme.example", 1}, {"after@acme.example", 1}});
+}
+
+TEST_CASE("a folder recreated with a new UIDVALIDITY repeats no notification", "[mail]") {
+    DovecotFixture dovecot;
+    Daemon d(dovecot);
+    d.call("subscribe");
+    d.wait_synced();
+    // Sent, because Dovecot will not delete INBOX.
+    const auto m1 = message("uv-1@acme.example", "mia@vendor.example", "jane@acme.example", "One");
+    dovecot.append("Sent", m1);
+    REQUIRE(d.wait_notification([](const json& x) { return is_mail(x, "uv-1@acme.example"); }, 5s));
+
+    dovecot.recreate_folder("Sent");
+    dovecot.append("Sent", m1);  // the same message again, under a new UIDVALIDITY
+    dovecot.append("Sent", message("uv-2@acme.example", "mia@vendor.example", "jane@acme.example", "Two"));
+    INFO(d.log());
+    REQUIRE(d.wait_notification([](const json& x) { return is_mail(x, "uv-2@acme.example"); }, 15s));
+    std::this_thread::sleep_for(500ms);
+    d.call("status");
+    int m1_count = 0;
+    for (const auto& n : d.customer_mail()) m1_count += n["message_id"] == "uv-1@acme.example";
+    CHECK(m1_count == 1);
+}
