@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <cstdio>
 #include <functional>
 #include <random>
 #include <thread>
@@ -338,8 +339,9 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
             last_error = std::string(imap::to_string(e.code)) + ": " + e.message +
                          (auth ? " (check the username and password in the settings)" : "");
             state = "error";
-            log::warning(where() + ": " + last_error + "; retrying in " +
-                         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(delay).count()) + " s");
+            char in[32];
+            std::snprintf(in, sizeof in, "%.1f s", delay.count() / 1000.0);
+            log::warning(where() + ": " + last_error + "; retrying in " + in);
             if (!in_outage) {
                 in_outage = true;
                 notify_sync_error(last_error, false);

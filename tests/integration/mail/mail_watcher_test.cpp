@@ -252,3 +252,80 @@ TEST_CASE("a folder recreated with a new UIDVALIDITY repeats no notification", "
     for (const auto& n : d.customer_mail()) m1_count += n["message_id"] == "uv-1@acme.example";
     CHECK(m1_count == 1);
 }
+
+TEST_CASE("hostile messages are classified as far as possible and never stall the folder", "[mail][bad-input]") {
+    DovecotFixture dovecot;
+    Daemon d(dovecot);
+    d.call("subscribe");
+    d.wait_synced();
+
+    std::string many = "From: jane@acme.example\r\nTo: ";
+    for (int i = 0; i < 10000; ++i) many += (i ? ", " : "") + std::string("r") + std::to_string(i) + "@list.example";
+    many += "\r\nSubject: ten thousand recipients\r\nMessage-ID: <many@acme.example>\r\n\r\nhi\r\n";
+    dovecot.append("INBOX", many);
+
+    std::string huge = "From: jane@acme.example\r\nTo: mia@vendor.example\r\nSubject: huge\r\nMessage-ID: <huge@acme.example>\r\nX-Filler: ";
+    huge += std::string(1 << 20, 'x') + "\r\nReferences: <a@b>\r\n\r\nbody\r\n";
+    dovecot.append("INBOX", huge);
+
+    dovecot.append("INBOX", std::string("From: =?x-unknown?B?!!!?= <jane@acme.example>\r\nTo: mia@vendor.example\r\n"
+                                        "Subject: =?utf-8?q?broken=ZZ?= \xff\xfe\r\nDate: yesterday-ish\r\n"
+                                        "Message-ID: <broken@acme.example>\r\n\r\nbody\r\n"));
+    dovecot.append("INBOX", "To: mia@vendor.example\r\nSubject: no sender, no id\r\n\r\nbody\r\n");
+    dovecot.append("INBOX", message("last@acme.example", "jane@acme.example", "mia@vendor.example", "After the storm"));
+
+    for (const char* id : {"many@acme.example", "huge@acme.example", "broken@acme.example", "last@acme.example"}) {
+        INFO(id << "\n" << d.log());
+        CHECK(d.wait_notification([&](const json& x) { return is_mail(x, id); }, 10s));
+    }
+    auto status = d.wait_synced();
+    CHECK(status["mailboxes"][0]["messages_seen"] == 5);
+    CHECK(status["mailboxes"][0]["last_error"].is_null());
+}
+
+TEST_CASE("a server that answers garbage is dropped, retried, and its error shown in status", "[mail][bad-input]") {
+    // A fake IMAP server on loopback: greets, then answers every line with garbage.
+    TempDir dir;
+    const int port = free_port();
+    write_file(dir / "garbage.py",
+               "import socket, sys\n"
+               "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+               "s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(8)\n"
+               "while True:\n"
+               "    c, _ = s.accept()\n"
+               "    c.sendall(b'* OK fake\\r\\n')\n"
+               "    try:\n"
+               "        c.recv(4096); c.sendall(b'\\x00\\x01garbage ((( {99999999999}\\r\\n'); c.recv(4096)\n"
+               "    except OSError: pass\n"
+               "    c.close()\n");
+    Child server({"/usr/bin/python3", dir / "garbage.py", std::to_string(port)}, dir / "garbage.log");
+    REQUIRE(wait_for_port(port));
+
+    DovecotFixture unused;  // only for the settings' shape; the daemon talks to the fake server
+    TempDir work;
+    const int api = free_port();
+    write_file(work / "rules.json", kRules);
+    json settings = {{"user", {{"name", "Mia"}, {"address", "mia@vendor.example"}}}, {"rules", "rules.json"},
+                     {"state_dir", "state"}, {"api", {{"port", api}, {"token_file", "state/token"}}},
+                     {"mailboxes", {{{"id", "work"}, {"imap", {{"host", "127.0.0.1"}, {"port", port}, {"security", "none"},
+                                                              {"username", "mia"}, {"password", "x"}}}}}}};
+    write_file(work / "settings.json", settings.dump());
+    Child daemon({program("rapportd"), "--config", work / "settings.json"}, work / "rapportd.log");
+    REQUIRE(daemon.wait_for_log("rapportd running"));
+    REQUIRE(daemon.wait_for_log("retrying in", 10s));
+    rapport::api::WsClient client;
+    client.connect(static_cast<std::uint16_t>(api), 5s);
+    auto token = read_file(work / "state/token");
+    client.send_text(json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "hello"},
+                          {"params", {{"token", token.substr(0, token.find('\n'))}, {"client", "t"}, {"version", "1"}}}}.dump(), 5s);
+    client.receive_text(5s);
+    client.send_text(json{{"jsonrpc", "2.0"}, {"id", 2}, {"method", "status"}}.dump(), 5s);
+    auto status = json::parse(client.receive_text(5s))["result"];
+    INFO(status.dump() << "\n" << daemon.log());
+    const auto& m = status["mailboxes"][0];
+    CHECK(m["state"] == "error");
+    REQUIRE(m["last_error"].is_string());
+    const std::string error = m["last_error"].get<std::string>();
+    CHECK((error.find("protocol") != std::string::npos || error.find("too large") != std::string::npos));
+    CHECK(daemon.running());
+}
