@@ -122,7 +122,9 @@ void ImapConnection::connect(const Endpoint& endpoint, const Credentials& creden
 }
 
 void ImapConnection::after_greeting() {
-    auto self = shared_from_this();
+    // Handlers kept by client_ capture this, not a shared_ptr: client_ lives inside *this and
+    // only runs them from calls made on a live connection, and a shared_ptr would be a cycle.
+    auto self = this;
     auto login = [self] {
         self->phase_ = Phase::authenticating;
         self->client_.login(self->credentials_.username, self->credentials_.password,
@@ -335,7 +337,7 @@ void ImapConnection::close() {
     if (phase_ == Phase::ready &&
         (state == Client::State::authenticated || state == Client::State::selected)) {
         if (idle_) idle_->stop_requested = true;
-        client_.logout([self = shared_from_this()](const Error&) { self->finish_close(); });
+        client_.logout([this](const Error&) { finish_close(); });
         flush();
         arm_watchdog();
         return;
@@ -416,7 +418,7 @@ void ImapConnection::end_idle(const std::shared_ptr<IdleSession>& session, const
 }
 
 void ImapConnection::start_idle_command() {
-    auto self = shared_from_this();
+    auto self = this;  // stored in client_: see after_greeting()
     auto session = idle_;
     session->renewing = false;
     client_.idle(
@@ -439,7 +441,9 @@ void ImapConnection::arm_idle_renewal() {
         if (ec || self->idle_ != session || self->phase_ == Phase::closed) return;
         if (session->stop_requested) return;
         session->renewing = true;
-        self->client_.idle_done([self, session](const Error& e) {
+        auto* raw = self.get();
+        self->client_.idle_done([raw, session](const Error& e) {
+            auto* self = raw;
             if (e) return self->end_idle(session, e);
             if (session->stop_requested) return self->end_idle(session, Error{});
             if (self->idle_ == session) self->start_idle_command();
@@ -459,8 +463,7 @@ void ImapConnection::stop_idle(DoneHandler done) {
     session->stop_done = std::move(done);
     idle_timer_.cancel();
     if (session->renewing) return;  // the renewal's DONE completion ends the session
-    auto self = shared_from_this();
-    client_.idle_done([self, session](const Error& e) { self->end_idle(session, e); });
+    client_.idle_done([this, session](const Error& e) { end_idle(session, e); });
     flush();
     arm_watchdog();
 }
