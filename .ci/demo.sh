@@ -1,51 +1,138 @@
 #!/usr/bin/env bash
-# The demo: builds rapportd, then runs it on the sample rules in a throwaway folder and shows
-# what it knows. Everything it starts is stopped when it ends (also on Ctrl-C or an error).
+# The demo: builds rapportd and rapportctl, starts a throwaway Dovecot with sample mail on
+# loopback, and shows the daemon at work on the sample rules: the account directory, the first
+# scan, live customer mail, the Sent audit, a lost account writing back, follow-up nudges.
+# Everything it starts is stopped and removed when it ends (also on Ctrl-C or an error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 bash .ci/install-deps.sh
 cmake --preset default >/dev/null
-cmake --build --preset default -j2 --target rapportd
+cmake --build --preset default -j2 --target rapportd rapportctl
 
 demo=$(mktemp -d /tmp/rapport-demo-XXXXXX)
+chmod 755 "$demo"
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for ((i=${#pids[@]}-1; i>=0; i--)); do kill "${pids[$i]}" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$demo"
 }
 trap cleanup EXIT INT TERM
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ctl() { build/bin/rapportctl --config "$demo/settings.json" "$@"; }
+
+# --- a throwaway Dovecot: own config, own dirs, an unprivileged mail user ------------------
+imap_port=$(free_port); api_port=$(free_port)
+mail_user=mail; uid=$(id -u $mail_user); gid=$(id -g $mail_user)
+mkdir -p "$demo/home/Maildir"
+for folder in INBOX Sent Drafts; do
+  dir="$demo/home/Maildir"; [ "$folder" = INBOX ] || dir="$demo/home/Maildir/.$folder"
+  mkdir -p "$dir/cur" "$dir/new" "$dir/tmp"
+  n=0
+  for f in packaging/examples/demo/mail/$folder/*.eml; do
+    [ -e "$f" ] || continue
+    n=$((n+1)); cp "$f" "$dir/cur/$((1700000000+n)).M${n}P1.demo:2,"
+  done
+done
+chown -R $uid:$gid "$demo/home"
+echo "mia:{PLAIN}demo-secret:$uid:$gid::$demo/home::" > "$demo/passwd"
+cat > "$demo/dovecot.conf" <<CONF
+instance_name = rapport-demo-$imap_port
+protocols = imap
+listen = 127.0.0.1
+base_dir = $demo/run
+state_dir = $demo/dovecot-state
+log_path = $demo/dovecot.log
+mail_fsync = never
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+disable_plaintext_auth = no
+ssl = no
+imap_idle_notify_interval = 1 secs
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $demo/passwd
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u $demo/passwd
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $imap_port
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+CONF
+/usr/sbin/dovecot -F -c "$demo/dovecot.conf" &
+pids+=($!)
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$imap_port) 2>/dev/null && break; sleep 0.1; done
 
 cp packaging/examples/rules.json "$demo/rules.json"
-port=$(( 20000 + RANDOM % 20000 ))
 cat > "$demo/settings.json" <<JSON
 {"user": {"name": "Mia Marketing", "address": "mia@vendor.example"},
  "rules": "rules.json", "state_dir": "state",
- "api": {"port": $port, "token_file": "state/token"}}
+ "api": {"port": $api_port, "token_file": "state/token"},
+ "mailboxes": [{"id": "work",
+   "imap": {"host": "127.0.0.1", "port": $imap_port, "security": "none", "username": "mia", "password": "demo-secret"},
+   "folders": {"watch": ["INBOX", "Sent"], "sent": "Sent", "drafts": "Drafts"}}]}
 JSON
+chmod 600 "$demo/settings.json"
 
-step "Validate the admin's rules and print the account directory"
+step "1. The admin's rules, validated, as an account directory"
 build/bin/rapportd --check-config "$demo/settings.json" --print-directory
 
-step "A broken rules file is refused with every error and its JSON path"
-sed -e 's/"owner": "rita"/"owner": "rtia"/' -e 's/"P45D", "P90D"/"P90D", "P45D"/' \
-  packaging/examples/rules.json > "$demo/broken-rules.json"
-sed 's/"rules.json"/"broken-rules.json"/' "$demo/settings.json" > "$demo/broken-settings.json"
-build/bin/rapportd --check-config "$demo/broken-settings.json" || echo "(exit status $? — as expected)"
+step "2. A broken rules file is refused with every error and where it is"
+sed -e 's/"owner": "rita"/"owner": "rtia"/' -e 's/"P45D", "P90D"/"P90D", "P45D"/' "$demo/rules.json" > "$demo/broken.json"
+sed 's/"rules.json"/"broken.json"/' "$demo/settings.json" > "$demo/broken-settings.json"
+chmod 600 "$demo/broken-settings.json"
+build/bin/rapportd --check-config "$demo/broken-settings.json" 2>&1 || echo "(exit status $?: refused, as expected)"
 
-step "Start rapportd, reload a broken file (refused, old rules kept), then a good one"
+step "3. Start rapportd; it scans the mailbox (history is recorded, not announced)"
 build/bin/rapportd --config "$demo/settings.json" 2> "$demo/rapportd.log" &
 pids+=($!)
-for _ in $(seq 50); do grep -q "rapportd running" "$demo/rapportd.log" && break; sleep 0.1; done
-cp "$demo/rules.json" "$demo/rules.good"
-cp "$demo/broken-rules.json" "$demo/rules.json"
-kill -HUP "${pids[0]}"; sleep 0.5
-cp "$demo/rules.good" "$demo/rules.json"
-kill -HUP "${pids[0]}"; sleep 0.5
-kill -TERM "${pids[0]}"; wait "${pids[0]}" || true
-sed 's/^/  /' "$demo/rapportd.log"
+daemon_pid=$!
+for _ in $(seq 100); do grep -q "rapportd running" "$demo/rapportd.log" && break; sleep 0.1; done
+ctl status --follow
+
+step "4. Whose address is this, and why? (the Thunderbird plugin asks the same)"
+ctl lookup jane@acme.example raj@eu.acme.example hank.scorpio@gmail.com someone@gmail.com news@shop.example
+
+step "5. Marketing writes to Acme's reference contact: who must be copied?"
+ctl check --from mia@vendor.example --to "Jane Doe <jane@acme.example>"
+
+step "6. Live mail arrives while 'rapportctl watch' listens"
+ctl watch > "$demo/watch.txt" 2>/dev/null &
+pids+=($!)
+sleep 0.5
+doveadm -c "$demo/dovecot.conf" save -u mia -m INBOX < packaging/examples/demo/mail/live-inbound.eml
+doveadm -c "$demo/dovecot.conf" save -u mia -m Sent < packaging/examples/demo/mail/live-sent.eml
+sleep 2
+sed 's/^/  /' "$demo/watch.txt"
+
+step "7. Bob marks Initech lost to Hooli: follow-ups are scheduled"
+ctl lost initech --competitor Hooli --delivery 2027-01-31
+ctl snooze 1 P7D
+ctl nudges
+
+step "8. Reload with a broken rules file: refused, the old rules stay, clients are told"
+cp "$demo/rules.json" "$demo/rules.good"; cp "$demo/broken.json" "$demo/rules.json"
+kill -HUP $daemon_pid; sleep 0.5
+cp "$demo/rules.good" "$demo/rules.json"; kill -HUP $daemon_pid; sleep 0.5
+tail -n 2 "$demo/watch.txt" | sed 's/^/  /'
+ctl status
+
+step "9. The user's mail is untouched: no flag was changed, nothing deleted"
+doveadm -c "$demo/dovecot.conf" fetch -u mia 'mailbox uid flags' ALL | paste -sd' ' | sed 's/mailbox: /\n  /g'
 echo
-echo "Demo finished; its folder $demo is removed now."
+echo "Demo finished; everything it started is stopped and $demo is removed."

@@ -199,16 +199,17 @@ int run(int argc, char** argv) {
         json r = c.call("status", json::object());
         if (!flag("--follow")) { print(r, raw, rapport::cli::status_text(r)); return 0; }
         // A progress line, redrawn in place, while any mailbox is in its first scan.
+        const bool tty = isatty(2);
         while (true) {
             long long done = 0, total = 0;
             for (const auto& m : r.value("mailboxes", json::array()))
                 if (m.contains("scan") && m["scan"].is_object()) done += m["scan"].value("done", 0LL), total += m["scan"].value("total", 0LL);
             if (total == 0) break;
-            std::fprintf(stderr, "\rfirst scan: %lld of %lld messages (%lld%%)   ", done, total, done * 100 / total);
+            if (tty) std::fprintf(stderr, "\rfirst scan: %lld of %lld messages (%lld%%)   ", done, total, done * 100 / total);
             std::this_thread::sleep_for(500ms);
             r = c.call("status", json::object());
         }
-        std::fprintf(stderr, "\r%60s\r", "");
+        if (tty) std::fprintf(stderr, "\r%60s\r", "");
         print(r, raw, rapport::cli::status_text(r));
     } else if (cmd == "lookup") {
         json addresses = json::array();
