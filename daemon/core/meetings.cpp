@@ -1,0 +1,74 @@
+#include "rapport/meetings.hpp"
+
+#include <algorithm>
+
+#include "rapport/address.hpp"
+
+namespace rapport {
+
+OccurrenceKey key_of(const CalendarOccurrence& o) {
+    return {o.calendar, o.uid, o.occurrence.time_since_epoch().count()};
+}
+
+std::vector<std::string> user_addresses(const std::string& settings_address, const Rules& rules) {
+    std::vector<std::string> out;
+    if (auto a = normalize_address(settings_address)) out.push_back(*a);
+    for (const auto& p : rules.people)
+        if (std::find(p.addresses.begin(), p.addresses.end(), out.empty() ? "" : out.front()) != p.addresses.end())
+            for (const auto& a : p.addresses)
+                if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+    return out;
+}
+
+std::optional<Meeting> as_customer_meeting(const CalendarOccurrence& o, const AccountDirectory& directory,
+                                           const std::vector<std::string>& users, TimePoint now) {
+    if (o.all_day) return std::nullopt;
+    auto is_user = [&](const std::string& address) {
+        auto n = normalize_address(address);
+        return n && std::find(users.begin(), users.end(), *n) != users.end();
+    };
+    bool takes_part = is_user(o.organizer.address);
+    Meeting m;
+    auto consider = [&](const MeetingAttendee& a) {
+        const Match match = directory.lookup(a.address);
+        if (match.account && std::find(m.accounts.begin(), m.accounts.end(), match.account) == m.accounts.end())
+            m.accounts.push_back(match.account);
+    };
+    consider(o.organizer);
+    for (const auto& a : o.attendees) {
+        if (is_user(a.address) && a.partstat != "DECLINED") takes_part = true;
+        consider(a);
+    }
+    if (!takes_part || m.accounts.empty()) return std::nullopt;
+    m.occurrence = o;
+    m.state = o.cancelled ? "cancelled" : (o.end <= now ? "ended" : "upcoming");
+    return m;
+}
+
+EndingDecision decide_endings(const std::vector<Meeting>& meetings, const std::set<OccurrenceKey>& already_ended,
+                              TimePoint now, Seconds catch_up) {
+    EndingDecision d;
+    for (const auto& m : meetings) {
+        const auto& o = m.occurrence;
+        if (o.cancelled || already_ended.count(key_of(o))) continue;
+        if (o.end > now) {
+            if (!d.next_end || o.end < *d.next_end) d.next_end = o.end;
+            continue;
+        }
+        (now - o.end <= catch_up ? d.fire : d.expire).push_back(m);
+    }
+    return d;
+}
+
+nlohmann::json meeting_json(const Meeting& m) {
+    const auto& o = m.occurrence;
+    nlohmann::json accounts = nlohmann::json::array(), attendees = nlohmann::json::array();
+    for (const auto* a : m.accounts) accounts.push_back(a->id);
+    for (const auto& a : o.attendees)
+        attendees.push_back({{"address", a.address}, {"name", a.name}, {"partstat", a.partstat}});
+    return {{"calendar", o.calendar}, {"uid", o.uid}, {"occurrence", format_datetime(o.occurrence)},
+            {"title", o.title}, {"start", format_datetime(o.start)}, {"end", format_datetime(o.end)},
+            {"accounts", accounts}, {"attendees", attendees}, {"state", m.state}};
+}
+
+}  // namespace rapport
