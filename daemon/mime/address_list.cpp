@@ -74,14 +74,15 @@ std::string_view trim_blank(std::string_view s) {
     return s;
 }
 
-// The common "local@domain" with nothing to interpret: atext, dots, one '@'.
+// The common "local@domain" with nothing to interpret: atext, dots, one '@'. No '?': what
+// looks like an encoded word is left to the general parser.
 bool is_plain_addr_spec(std::string_view s) {
     if (s.empty() || s.front() == '.' || s.back() == '.') return false;
     int ats = 0;
     for (char c : s) {
         if (c == '@')
             ++ats;
-        else if (!(char_class(c) & (kAtext | kDot)))
+        else if (!(char_class(c) & (kAtext | kDot)) || c == '?')
             return false;
     }
     return ats == 1 && s.front() != '@' && s.back() != '@';
@@ -126,7 +127,8 @@ class AddressListParser {
 public:
     AddressListParser(std::string_view value, std::string_view field, size_t max_total,
                       std::vector<MailAddress>& out, ParseContext& ctx)
-        : v_(value), field_(field), max_total_(max_total), out_(out), ctx_(ctx), lx_(value) {}
+        : v_(value), field_(field), max_total_(max_total), out_(out), ctx_(ctx), lx_(value),
+          reserve_hint_(field == "From" ? 1 : 4) {}
 
     void run() {
         if (out_.size() >= max_total_) {
@@ -152,6 +154,11 @@ public:
                 if (c == '>') {
                     angle_end_ = t.begin;
                     state_ = State::AfterAngle;
+                } else if (c == '<') {  // "a <b <c@d>": the innermost bracket is the address
+                    addr_begin_ = t.end;
+                    angle_tokens_ = 0;
+                    in_route_ = false;
+                    continue;
                 } else if (c == '@' && angle_tokens_ == 0) {
                     in_route_ = true;
                 } else if (c == ':' && in_route_) {
@@ -195,30 +202,48 @@ private:
     // offset of the first item that needs the general parser (or kFull when the list is full).
     size_t simple_items() {
         const size_t n = v_.size();
+        const char* d = v_.data();
         size_t pos = 0;
         while (pos < n) {
             size_t i = pos;
-            while (i < n && char_class(v_[i]) == kBlank) ++i;
+            while (i < n && char_class(d[i]) == kBlank) ++i;
             const size_t name_begin = i;
-            if (i < n && v_[i] == '"') {
+            // What the name needs beyond a copy: decoding ("=?", escapes, dots, folding,
+            // several words in and out of quotes) or UTF-8 checking (bytes >= 0x80).
+            bool needs_phrase = false;
+            unsigned char high = 0;
+            size_t quoted_end = 0;
+            if (i < n && d[i] == '"') {
                 ++i;
-                while (i < n && v_[i] != '"') {
-                    if (v_[i] == '\\') return pos;
+                while (i < n && d[i] != '"') {
+                    const char c = d[i];
+                    if (c == '\\') return pos;
+                    if (c == '=' || (char_class(c) == kBlank && c != ' ')) needs_phrase = true;
+                    high |= static_cast<unsigned char>(c);
                     ++i;
                 }
                 if (i >= n) return pos;
-                ++i;
+                quoted_end = ++i;
             }
             size_t lt = n;
             while (i < n) {
-                const char c = v_[i];
-                if (char_class(c) & (kAtext | kBlank | kDot) || c == '@') {
+                const char c = d[i];
+                const uint8_t cls = char_class(c);
+                if (cls == kAtext) {
+                    if (c == '=') needs_phrase = true;
+                    high |= static_cast<unsigned char>(c);
+                    ++i;
+                } else if (c == ' ') {
+                    if (i + 1 < n && d[i + 1] == ' ') needs_phrase = true;
                     ++i;
                 } else if (c == '<') {
                     lt = i;
                     break;
                 } else if (c == ',' || c == ';') {
                     break;
+                } else if (cls & (kBlank | kDot) || c == '@') {
+                    needs_phrase = true;
+                    ++i;
                 } else {
                     return pos;
                 }
@@ -231,15 +256,38 @@ private:
                 }
             } else {
                 size_t gt = lt + 1;
-                while (gt < n && v_[gt] != '>') ++gt;
-                if (gt >= n) return pos;
+                int ats = 0;
+                bool plain = true;
+                unsigned char addr_high = 0;
+                for (; gt < n && d[gt] != '>'; ++gt) {
+                    const char c = d[gt];
+                    if (c == '@')
+                        ++ats;
+                    else if (!(char_class(c) & (kAtext | kDot)) || c == '?')
+                        plain = false;
+                    addr_high |= static_cast<unsigned char>(c);
+                }
+                if (gt >= n || !plain || ats != 1) return pos;
                 const std::string_view address = v_.substr(lt + 1, gt - lt - 1);
-                if (!is_plain_addr_spec(address)) return pos;
+                if (address.front() == '.' || address.back() == '.' || address.front() == '@' ||
+                    address.back() == '@')
+                    return pos;
                 i = gt + 1;
-                while (i < n && char_class(v_[i]) == kBlank) ++i;
-                if (i < n && v_[i] != ',' && v_[i] != ';') return pos;
-                if (!push(decode_phrase(v_.substr(name_begin, lt - name_begin), ctx_), address))
-                    return kFull;
+                while (i < n && char_class(d[i]) == kBlank) ++i;
+                if (i < n && d[i] != ',' && d[i] != ';') return pos;
+                std::string name;
+                std::string_view raw_name = trim_blank(v_.substr(name_begin, lt - name_begin));
+                if (quoted_end != 0 && quoted_end - name_begin != raw_name.size()) needs_phrase = true;
+                if (needs_phrase) {
+                    name = decode_phrase(raw_name, ctx_);
+                } else {
+                    if (quoted_end != 0) raw_name = trim_blank(raw_name.substr(1, raw_name.size() - 2));
+                    if (high & 0x80)
+                        append_utf8_sanitized(name, raw_name);
+                    else
+                        name.assign(raw_name);
+                }
+                if (!push_checked(std::move(name), address, (addr_high & 0x80) != 0)) return kFull;
             }
             pos = i < n ? i + 1 : n;  // past the separator
         }
@@ -259,15 +307,23 @@ private:
     }
 
     bool push(std::string name, std::string_view address) {
+        return push_checked(std::move(name), address, true);
+    }
+
+    // `may_be_invalid`: false if the address is known to be ASCII without NUL.
+    bool push_checked(std::string name, std::string_view address, bool may_be_invalid) {
         if (out_.size() >= max_total_) {
             truncated();
             return false;
         }
-        if (out_.capacity() == 0) out_.reserve(4);
+        if (out_.capacity() == 0) out_.reserve(reserve_hint_);
         out_.emplace_back();
         MailAddress& a = out_.back();
         a.name = std::move(name);
-        append_utf8_sanitized(a.address, address);
+        if (may_be_invalid)
+            append_utf8_sanitized(a.address, address);
+        else
+            a.address.assign(address);
         return true;
     }
 
@@ -376,6 +432,7 @@ private:
     std::vector<MailAddress>& out_;
     ParseContext& ctx_;
     StructuredLexer lx_;
+    size_t reserve_hint_;
     State state_ = State::Before;
     size_t item_begin_ = 0, angle_begin_ = 0, addr_begin_ = 0, angle_end_ = 0;
     size_t angle_tokens_ = 0;

@@ -16,6 +16,12 @@ void append_utf8_sanitized(std::string& out, std::string_view in);
 // iconv know.
 bool append_decoded(std::string& out, std::string_view charset, std::string_view bytes);
 
+// True for the labels decoded as UTF-8 (utf-8, us-ascii and their aliases).
+bool charset_is_utf8(std::string_view charset);
+
+// True if `s` is valid UTF-8 without NUL bytes, i.e. append_utf8_sanitized would copy it as is.
+bool is_clean_utf8(std::string_view s);
+
 // True if append_decoded would accept this charset name.
 bool charset_known(std::string_view charset);
 

@@ -47,34 +47,57 @@ int base64_value(char c) { return kBase64[static_cast<unsigned char>(c)]; }
 bool decode_base64(std::string_view text, std::string& out) {
     while (!text.empty() && text.back() == '=') text.remove_suffix(1);
     if (text.size() % 4 == 1) return false;
-    out.reserve(out.size() + text.size() * 3 / 4);
+    const size_t base = out.size();
+    out.resize(base + text.size() * 3 / 4 + 3);
+    char* w = &out[base];
     uint32_t acc = 0;
     int bits = 0;
     for (char c : text) {
         const int v = base64_value(c);
-        if (v < 0) return false;
+        if (v < 0) {
+            out.resize(base);
+            return false;
+        }
         acc = (acc << 6) | static_cast<uint32_t>(v);
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+            *w++ = static_cast<char>((acc >> bits) & 0xFF);
         }
     }
+    out.resize(static_cast<size_t>(w - out.data()));
     return true;
 }
 
 void decode_q(std::string_view text, std::string& out) {
+    const size_t base = out.size();
+    out.resize(base + text.size());
+    char* w = &out[base];
     for (size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         if (c == '_') {
-            out.push_back(' ');
+            *w++ = ' ';
         } else if (c == '=' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
                    hex_value(text[i + 2]) >= 0) {
-            out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+            *w++ = static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
             i += 2;
         } else {
-            out.push_back(c);
+            *w++ = c;
         }
+    }
+    out.resize(static_cast<size_t>(w - out.data()));
+}
+
+// RFC 2047 token characters, minus the especials that could hide address structure; plus '*'
+// for the RFC 2231 language suffix and '.' and ':' seen in real charset names.
+bool is_charset_char(char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    switch (c) {
+        case '-': case '_': case '*': case '+': case '.': case ':': case '!': case '#': case '$':
+        case '%': case '&': case '\'': case '^': case '`': case '{': case '|': case '}': case '~':
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -92,8 +115,7 @@ size_t match_encoded_word(std::string_view s, EncodedWord& word) {
     if (s.size() < 8 || s[0] != '=' || s[1] != '?') return 0;
     size_t i = 2;
     while (i < s.size() && s[i] != '?') {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c <= ' ' || c >= 0x7F || i - 2 >= kMaxCharsetLength) return 0;
+        if (!is_charset_char(s[i]) || i - 2 >= kMaxCharsetLength) return 0;
         ++i;
     }
     if (i == 2 || i + 2 >= s.size()) return 0;
@@ -130,10 +152,12 @@ bool EncodedWordRun::add(const EncodedWord& word, std::string& out) {
         // Flushing before we know the word decodes is safe: callers flush on failure anyway.
         flush(out);
         charset_.assign(word.charset);
+        utf8_ = charset_is_utf8(charset_);
+        mark_ = out.size();
     }
-    const size_t mark = bytes_.size();
-    if (!decode_word_bytes(word, bytes_)) {
-        bytes_.resize(mark);
+    const size_t before = out.size();
+    if (!decode_word_bytes(word, out)) {
+        out.resize(before);
         return false;
     }
     active_ = true;
@@ -142,9 +166,12 @@ bool EncodedWordRun::add(const EncodedWord& word, std::string& out) {
 
 void EncodedWordRun::flush(std::string& out) {
     if (!active_) return;
-    append_decoded(out, charset_, bytes_);
-    bytes_.clear();
     active_ = false;
+    const std::string_view raw(out.data() + mark_, out.size() - mark_);
+    if (utf8_ && is_clean_utf8(raw)) return;  // already in place
+    const std::string bytes(raw);
+    out.resize(mark_);
+    append_decoded(out, charset_, bytes);
 }
 
 void append_unfolded(std::string& out, std::string_view text) {

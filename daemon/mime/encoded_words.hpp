@@ -23,19 +23,22 @@ size_t match_encoded_word(std::string_view s, EncodedWord& word);
 bool decode_word_bytes(const EncodedWord& word, std::string& bytes);
 
 // Adjacent encoded words of one charset are converted together, so that a character split across
-// two words, or an ISO-2022-JP shift state, survives.
+// two words, or an ISO-2022-JP shift state, survives. The raw bytes of the run are decoded into
+// the tail of `out` and converted there on flush; so nothing else may be appended to `out`
+// between add() and flush().
 class EncodedWordRun {
 public:
-    // Decodes `word` into the run; a word of another charset first flushes the run into `out`.
-    // Returns false, changing nothing, if the word cannot be decoded: the caller keeps it as
-    // written.
+    // Decodes `word` into the run; a word of another charset first flushes the run.
+    // Returns false, changing nothing in the run, if the word cannot be decoded: the caller keeps
+    // it as written.
     bool add(const EncodedWord& word, std::string& out);
     void flush(std::string& out);
 
 private:
     std::string charset_;
-    std::string bytes_;
+    size_t mark_ = 0;  // where the run's raw bytes start in `out`
     bool active_ = false;
+    bool utf8_ = false;
 };
 
 // Unstructured text: removes folding line breaks (a TAB becomes a space), decodes encoded words

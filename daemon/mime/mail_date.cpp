@@ -29,21 +29,54 @@ bool names(std::string_view word, std::string_view full) {
     return word.size() >= 3 && word.size() <= full.size() && full.substr(0, word.size()) == word;
 }
 
+constexpr uint32_t key3(char a, char b, char c) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(a)) << 16 |
+           static_cast<uint32_t>(static_cast<unsigned char>(b)) << 8 |
+           static_cast<uint32_t>(static_cast<unsigned char>(c));
+}
+
+// Month 1..12 for "jan", "january", "sept", ...; 0 otherwise.
 int month_of(std::string_view w) {
     static constexpr std::string_view kMonths[12] = {
         "january", "february", "march",     "april",   "may",      "june",
         "july",    "august",   "september", "october", "november", "december"};
-    for (int i = 0; i < 12; ++i)
-        if (names(w, kMonths[i]) || (w == "sept" && i == 8)) return i + 1;
+    if (w.size() < 3) return 0;
+    int m = 0;
+    switch (key3(w[0], w[1], w[2])) {
+        case key3('j', 'a', 'n'): m = 1; break;
+        case key3('f', 'e', 'b'): m = 2; break;
+        case key3('m', 'a', 'r'): m = 3; break;
+        case key3('a', 'p', 'r'): m = 4; break;
+        case key3('m', 'a', 'y'): m = 5; break;
+        case key3('j', 'u', 'n'): m = 6; break;
+        case key3('j', 'u', 'l'): m = 7; break;
+        case key3('a', 'u', 'g'): m = 8; break;
+        case key3('s', 'e', 'p'): m = 9; break;
+        case key3('o', 'c', 't'): m = 10; break;
+        case key3('n', 'o', 'v'): m = 11; break;
+        case key3('d', 'e', 'c'): m = 12; break;
+        default: return 0;
+    }
+    if (w.size() == 3 || names(w, kMonths[m - 1]) || (m == 9 && w == "sept")) return m;
     return 0;
 }
 
 bool is_weekday(std::string_view w) {
     static constexpr std::string_view kDays[7] = {"monday", "tuesday",  "wednesday", "thursday",
                                                   "friday", "saturday", "sunday"};
-    for (auto d : kDays)
-        if (names(w, d)) return true;
-    return w == "tues" || w == "thur" || w == "thurs";
+    if (w.size() < 3) return false;
+    int d = 0;
+    switch (key3(w[0], w[1], w[2])) {
+        case key3('m', 'o', 'n'): d = 1; break;
+        case key3('t', 'u', 'e'): d = 2; break;
+        case key3('w', 'e', 'd'): d = 3; break;
+        case key3('t', 'h', 'u'): d = 4; break;
+        case key3('f', 'r', 'i'): d = 5; break;
+        case key3('s', 'a', 't'): d = 6; break;
+        case key3('s', 'u', 'n'): d = 7; break;
+        default: return false;
+    }
+    return w.size() == 3 || names(w, kDays[d - 1]) || w == "tues" || w == "thur" || w == "thurs";
 }
 
 struct ZoneName {

@@ -64,13 +64,9 @@ Field classify(std::string_view name) {
     return Field::Other;
 }
 
-bool valid_field_name(std::string_view name) {
-    if (name.empty()) return false;
-    for (char c : name) {
-        const unsigned char u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u >= 0x7F) return false;
-    }
-    return true;
+bool is_field_name_char(char c) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7F && u != ':';
 }
 
 void trim_spaces(std::string& s) {
@@ -132,12 +128,13 @@ private:
             dispatch(current, raw.substr(value_begin, value_end - value_begin));
             current = Field::Other;
             const std::string_view line = raw.substr(pos, line_end - pos);
-            const size_t colon = line.find(':');
-            std::string_view name = colon == std::string_view::npos ? std::string_view{}
-                                                                   : line.substr(0, colon);
-            while (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
-                name.remove_suffix(1);  // obsolete "Subject :"
-            if (!valid_field_name(name)) {
+            size_t colon = 0;
+            while (colon < line.size() && is_field_name_char(line[colon])) ++colon;
+            size_t name_end = colon;
+            while (colon < line.size() && (line[colon] == ' ' || line[colon] == '\t'))
+                ++colon;  // obsolete "Subject :"
+            const std::string_view name = line.substr(0, name_end);
+            if (name.empty() || colon >= line.size() || line[colon] != ':') {
                 ctx_.warn("", "malformed header line skipped", line);
             } else {
                 current = classify(name);

@@ -126,12 +126,10 @@ bool parse_content_type(std::string_view value, std::string& type, std::string& 
     append_lower(type, minor);
     while (cur.next_parameter()) {
         const std::string_view name = cur.token();
-        if (!cur.take('=')) continue;
-        std::string v = cur.value();
-        if (equals_lower(name, "report-type") && report_type.empty()) {
-            for (char& c : v) c = lower(c);
-            report_type = std::move(v);
-        }
+        if (!equals_lower(name, "report-type") || !report_type.empty() || !cur.take('='))
+            continue;  // next_parameter() skips the value, quoted or not
+        report_type = cur.value();
+        for (char& c : report_type) c = lower(c);
     }
     return true;
 }

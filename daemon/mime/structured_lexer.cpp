@@ -77,7 +77,9 @@ Token StructuredLexer::next() {
     if (c == '=' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '?') {
         EncodedWord word;
         const size_t len = match_encoded_word(s_.substr(pos_), word);
-        if (len != 0) {
+        // An encoded word may hide ',' or '.' (sloppy Q encoding), but never the brackets that
+        // delimit an address.
+        if (len != 0 && word.text.find_first_of("<>") == std::string_view::npos) {
             t.encoded = true;
             t.text = s_.substr(pos_, len);
             t.end = pos_ += len;

@@ -160,3 +160,15 @@ TEST_CASE("10,000 recipients are kept; more are dropped with a warning", "[mime]
     CHECK(s.to.size() == 2);
     CHECK(has_warning(s, "too many addresses"));
 }
+
+TEST_CASE("encoded-word look-alikes do not hide address structure", "[mime]") {
+    // Found by differential fuzzing of the fast and the general path.
+    auto a = to_of("=?a.e<x@y>;?q?a?= <z@y>");
+    REQUIRE(a.size() == 2);
+    CHECK(a[0].name == "=?a.e");
+    CHECK(a[0].address == "x@y");
+    CHECK(a[1].address == "z@y");
+    auto b = to_of("=?utf-8?q?<a=?= <x@y>");
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].address == "x@y");
+}
