@@ -261,7 +261,7 @@ void ImapConnection::flush() {
 // ---- timeouts -----------------------------------------------------------------------------
 
 void ImapConnection::arm_watchdog() {
-    if (watchdog_armed_ || phase_ == Phase::closed) return;
+    if (phase_ == Phase::closed) return;
     Clock::time_point when;
     if (phase_ != Phase::ready) {
         when = deadline_;
@@ -271,12 +271,18 @@ void ImapConnection::arm_watchdog() {
         if (client_.commands_in_flight() == 0 || quiet_idle) return;
         when = last_activity_ + options_.read_timeout;
     }
+    // A later check is fine (on_watchdog re-arms); an earlier one replaces the pending wait.
+    if (watchdog_armed_ && watchdog_expiry_ <= when) return;
     watchdog_armed_ = true;
+    watchdog_expiry_ = when;
+    const auto generation = ++watchdog_generation_;
     watchdog_.expires_at(when);
-    watchdog_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-        self->watchdog_armed_ = false;
-        self->on_watchdog(ec);
-    });
+    watchdog_.async_wait(
+        [self = shared_from_this(), generation](const boost::system::error_code& ec) {
+            if (generation != self->watchdog_generation_) return;  // replaced by a newer wait
+            self->watchdog_armed_ = false;
+            self->on_watchdog(ec);
+        });
 }
 
 void ImapConnection::on_watchdog(const boost::system::error_code& ec) {

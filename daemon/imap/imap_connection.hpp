@@ -161,6 +161,8 @@ private:
     bool writing_ = false;
     bool closing_ = false;
     bool watchdog_armed_ = false;
+    std::uint64_t watchdog_generation_ = 0;
+    std::chrono::steady_clock::time_point watchdog_expiry_;
     std::chrono::steady_clock::time_point deadline_;  // connect deadline while connecting
     std::chrono::steady_clock::time_point last_activity_;
     std::string read_buffer_;

@@ -84,7 +84,10 @@ public:
         start();
     }
 
-    ~DovecotFixture() { stop(); }
+    ~DovecotFixture() {
+        resume();
+        stop();
+    }
     DovecotFixture(const DovecotFixture&) = delete;
     DovecotFixture& operator=(const DovecotFixture&) = delete;
 
@@ -123,6 +126,14 @@ public:
                                  std::to_string(n) + "P1.offline";
         write_file(file, message);
         if (uid_ != 0) chown(file.c_str(), uid_, gid_);
+    }
+
+    // Freezes / thaws every Dovecot process: a server that stops answering without closing.
+    void pause() {
+        if (server_) kill(-server_->pid(), SIGSTOP);
+    }
+    void resume() {
+        if (server_) kill(-server_->pid(), SIGCONT);
     }
 
     // Delivers a message into a folder of the running server (like an MTA would).

@@ -305,6 +305,27 @@ TEST_CASE("Dovecot stopped mid-session gives a clean error") {
     CHECK(later);
 }
 
+TEST_CASE("a server that stops answering hits the read timeout") {
+    DovecotFixture dovecot;
+    boost::asio::io_context io;
+    ConnectionOptions opts;
+    opts.read_timeout = 1s;
+    auto c = connected(io, plain(dovecot), dovecot, opts);
+    examine(io, *c, "INBOX");
+    dovecot.pause();
+    bool done = false;
+    Error err;
+    const auto t0 = std::chrono::steady_clock::now();
+    c->status("INBOX", [&](const Error& e, const MailboxStatus&) {
+        err = e;
+        done = true;
+    });
+    run_until(io, [&] { return done; }, 10s);
+    dovecot.resume();
+    CHECK(err.code == Errc::timeout);
+    CHECK(std::chrono::steady_clock::now() - t0 < 3s);
+}
+
 TEST_CASE("Dovecot killed during a header fetch fails the fetch") {
     DovecotFixture::Options o;
     o.seed = {{"INBOX", 3000}};
