@@ -249,12 +249,65 @@ bool parse_fields(std::string_view v, Fields& f) {
     return true;
 }
 
+// The layout nearly every mailer writes, "Tue, 3 Jan 2023 10:00:00 +0100" with an optional
+// trailing "(CET)", read at fixed positions. False means "not this layout": parse_fields decides.
+bool parse_canonical(std::string_view v, Fields& f) {
+    size_t i = 0;
+    const size_t n = v.size();
+    auto digit = [&](size_t k) { return k < n && is_digit(v[k]); };
+    auto num2 = [&](size_t k) { return (v[k] - '0') * 10 + (v[k + 1] - '0'); };
+    while (i < n && v[i] == ' ') ++i;
+    if (i + 5 <= n && is_alpha(v[i]) && v[i + 3] == ',' && v[i + 4] == ' ') {
+        const char w[3] = {static_cast<char>(v[i] | 0x20), static_cast<char>(v[i + 1] | 0x20),
+                           static_cast<char>(v[i + 2] | 0x20)};
+        if (!is_weekday(std::string_view(w, 3))) return false;
+        i += 5;
+    }
+    if (!digit(i)) return false;
+    f.day = v[i] - '0';
+    ++i;
+    if (digit(i)) f.day = f.day * 10 + (v[i++] - '0');
+    // " Jan 2023 10:00:00 +0100" is 24 characters.
+    if (i + 24 > n || v[i] != ' ' || v[i + 4] != ' ' || v[i + 9] != ' ' || v[i + 12] != ':' ||
+        v[i + 15] != ':' || v[i + 18] != ' ' || (v[i + 19] != '+' && v[i + 19] != '-'))
+        return false;
+    const char m[3] = {static_cast<char>(v[i + 1] | 0x20), static_cast<char>(v[i + 2] | 0x20),
+                       static_cast<char>(v[i + 3] | 0x20)};
+    f.month = month_of(std::string_view(m, 3));
+    if (!f.month || !is_alpha(v[i + 1]) || !is_alpha(v[i + 2]) || !is_alpha(v[i + 3])) return false;
+    for (size_t k : {5, 6, 7, 8, 10, 11, 13, 14, 16, 17, 20, 21, 22, 23})
+        if (!is_digit(v[i + k])) return false;
+    f.year = num2(i + 5) * 100 + num2(i + 7);
+    f.year_digits = 4;
+    f.hour = num2(i + 10);
+    f.minute = num2(i + 13);
+    f.second = num2(i + 16);
+    const int hh = num2(i + 20), mm = num2(i + 22);
+    if (mm >= 60 || hh * 60 + mm >= 24 * 60) return false;
+    f.zone_minutes = (v[i + 19] == '-' ? -1 : 1) * (hh * 60 + mm);
+    f.have_zone = true;
+    i += 24;
+    // Only blanks and one simple comment may follow.
+    while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n')) ++i;
+    if (i < n && v[i] == '(') {
+        ++i;
+        while (i < n && v[i] != ')' && v[i] != '(' && v[i] != '\\') ++i;
+        if (i >= n || v[i] != ')') return false;
+        ++i;
+        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n')) ++i;
+    }
+    return i == n;
+}
+
 }  // namespace
 
 std::optional<SysSeconds> parse_mail_date(std::string_view value, std::string_view* assumption) {
     if (assumption) *assumption = {};
     Fields f;
-    if (!parse_fields(value, f)) return std::nullopt;
+    if (!parse_canonical(value, f)) {
+        f = Fields{};
+        if (!parse_fields(value, f)) return std::nullopt;
+    }
     if (f.day == 0 || f.month == 0 || f.year < 0 || f.hour < 0) return std::nullopt;
     int64_t year = f.year;
     if (f.year_digits == 2) year += year < 50 ? 2000 : 1900;

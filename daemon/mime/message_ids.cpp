@@ -37,12 +37,14 @@ void scan_ids(std::string_view v, Emit&& emit) {
             i = j + 1;
         } else if (c == '<') {
             size_t j = i + 1;
-            while (j < v.size() && v[j] != '>' && v[j] != '<') ++j;
+            bool folded = false;
+            while (j < v.size() && v[j] != '>' && v[j] != '<') {
+                folded |= is_space(v[j]);
+                ++j;
+            }
             const bool closed = j < v.size() && v[j] == '>';
             std::string_view inside = v.substr(i + 1, j - i - 1);
             i = closed ? j + 1 : j;
-            bool folded = false;
-            for (char k : inside) folded |= is_space(k);
             if (folded) {  // a long id folded by the sender: rejoin
                 id.clear();
                 for (char k : inside)
@@ -68,10 +70,14 @@ void scan_ids(std::string_view v, Emit&& emit) {
 
 bool parse_message_ids(std::string_view value, size_t max_ids, std::vector<std::string>& out) {
     const size_t base = out.size();
+    if (out.capacity() == 0) out.reserve(4);
     scan_ids(value, [&](std::string_view id) {
-        std::string s;
-        append_utf8_sanitized(s, id);
-        out.push_back(std::move(s));
+        if (is_clean_utf8(id)) {
+            out.emplace_back(id);
+        } else {
+            out.emplace_back();
+            append_utf8_sanitized(out.back(), id);
+        }
         return true;
     });
     const size_t count = out.size() - base;
@@ -89,7 +95,10 @@ bool parse_message_ids(std::string_view value, size_t max_ids, std::vector<std::
 std::string first_message_id(std::string_view value) {
     std::string result;
     scan_ids(value, [&](std::string_view id) {
-        append_utf8_sanitized(result, id);
+        if (is_clean_utf8(id))
+            result.assign(id);
+        else
+            append_utf8_sanitized(result, id);
         return false;
     });
     return result;

@@ -102,7 +102,9 @@ private:
 };
 
 void append_lower(std::string& out, std::string_view s) {
-    for (char c : s) out.push_back(lower(c));
+    const size_t base = out.size();
+    out.resize(base + s.size());
+    for (size_t i = 0; i < s.size(); ++i) out[base + i] = lower(s[i]);
 }
 
 bool equals_lower(std::string_view s, std::string_view lower_word) {
@@ -121,6 +123,7 @@ bool parse_content_type(std::string_view value, std::string& type, std::string& 
     const std::string_view minor = cur.token();
     if (minor.empty()) return false;
     type.clear();
+    type.reserve(major.size() + 1 + minor.size());
     append_lower(type, major);
     type.push_back('/');
     append_lower(type, minor);

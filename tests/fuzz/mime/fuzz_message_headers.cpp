@@ -1,12 +1,14 @@
 // Any bytes in, a MessageHeaders out: never a crash, never invalid UTF-8 or a NUL in a result,
 // and the limits hold. Run with small limits too, so the truncation paths get exercised.
-// Differential: an address list gives the same mailboxes whether its items take the parser's
-// fast path or (behind a leading comment, which forces it) the general one.
+// Differential: an address list gives the same mailboxes, and a date the same instant, whether
+// they take the parser's fast paths or (behind a leading comment, which forces it) the general
+// ones.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "mime/mail_date.hpp"
 #include "mime/message_headers.hpp"
 
 namespace {
@@ -67,6 +69,12 @@ void check_fast_path_agrees(std::string_view raw) {
     require(fast.to == general.to);
 }
 
+void check_date_fast_path_agrees(std::string_view raw) {
+    const std::string_view date = raw.substr(0, 256);
+    require(rapport::mime::parse_mail_date(date) ==
+            rapport::mime::parse_mail_date("(c)" + std::string(date)));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -82,5 +90,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     tight.max_warnings = 3;
     check(rapport::mime::parse_message_headers(raw, tight), tight);
     check_fast_path_agrees(raw);
+    check_date_fast_path_agrees(raw);
     return 0;
 }
