@@ -77,13 +77,30 @@ HttpResponse exchange_on(net::io_context& io, Stream& stream, beast::tcp_stream&
     http::response_parser<http::string_body> parser;
     parser.header_limit(64 * 1024);
     parser.body_limit(request.max_body);
+    const std::string too_large = "response larger than " + std::to_string(request.max_body) + " bytes";
+    // Header first: Boost 1.74's parser drops the body_limit error when the header and the
+    // start of the body arrive in one read (eager mode), so the length is checked here.
     lowest.expires_after(request.timeout);
-    if (auto ec = run_step(io, [&](auto handler) { http::async_read(stream, buffer, parser, handler); })) {
-        if (ec == http::error::body_limit)
-            response.error = "response larger than " + std::to_string(request.max_body) + " bytes";
-        else
-            response.error = describe("reading the response", ec);
+    if (auto ec = run_step(io, [&](auto handler) { http::async_read_header(stream, buffer, parser, handler); })) {
+        response.error = ec == http::error::body_limit ? too_large : describe("reading the response", ec);
         return response;
+    }
+    if (parser.content_length() && *parser.content_length() > request.max_body) {
+        response.error = too_large;
+        return response;
+    }
+    // The body piece by piece, so a chunked or close-delimited reply cannot outgrow the limit
+    // either, whatever the parser reports.
+    while (!parser.is_done()) {
+        lowest.expires_after(request.timeout);
+        if (auto ec = run_step(io, [&](auto handler) { http::async_read_some(stream, buffer, parser, handler); })) {
+            response.error = ec == http::error::body_limit ? too_large : describe("reading the response", ec);
+            return response;
+        }
+        if (parser.get().body().size() > request.max_body) {
+            response.error = too_large;
+            return response;
+        }
     }
     auto& reply = parser.get();
     response.status = static_cast<int>(reply.result_int());
