@@ -1,5 +1,9 @@
 // caldav+http(s):// — a CalDAV collection, read with a calendar-query REPORT (RFC 4791 7.8)
-// limited to the window. The reply's ETags tell whether anything changed since last time.
+// over the window. A poll first asks for the collection's change tag (CS:getctag or
+// DAV:sync-token, one small PROPFIND): while it stays the same and the window is still inside
+// the one last queried, nothing is downloaded. The REPORT asks for a few days more than the
+// window so that a sliding window does not need a query every poll. Without a change tag the
+// ETags of the reply tell whether anything changed.
 #include <ctime>
 #include <map>
 
@@ -29,6 +33,15 @@ std::string calendar_query(sys_seconds from, sys_seconds to) {
            "</C:calendar-query>\n";
 }
 
+constexpr auto kQueryBefore = std::chrono::hours(24);
+constexpr auto kQueryAfter = std::chrono::hours(24 * 7);
+
+const char* const kTagQuery =
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+    "<D:propfind xmlns:D=\"DAV:\" xmlns:CS=\"http://calendarserver.org/ns/\">\n"
+    "  <D:prop><CS:getctag/><D:sync-token/></D:prop>\n"
+    "</D:propfind>\n";
+
 class CaldavSource final : public CalendarSource {
 public:
     CaldavSource(const SourceSettings& settings, const Url& url) : settings_(settings), url_(url) {
@@ -37,17 +50,16 @@ public:
 
     FetchResult fetch(sys_seconds window_start, sys_seconds window_end) override {
         FetchResult result;
-        HttpRequest request;
-        request.method = "REPORT";
-        request.url = url_;
-        request.timeout = settings_.timeout;
-        request.max_body = settings_.max_bytes;
-        request.ca_file = settings_.ca_file;
-        request.body = calendar_query(window_start, window_end);
+        const std::string tag = collection_tag();
+        if (fetched_ && !tag.empty() && tag == tag_ && window_start >= queried_from_ && window_end <= queried_to_) {
+            result.state = FetchResult::State::unchanged;
+            return result;
+        }
+        const sys_seconds query_from = window_start - kQueryBefore;
+        const sys_seconds query_to = window_end + kQueryAfter;
+        HttpRequest request = base_request("REPORT");
+        request.body = calendar_query(query_from, query_to);
         request.headers.emplace_back("Depth", "1");
-        request.headers.emplace_back("Content-Type", "application/xml; charset=utf-8");
-        if (!settings_.username.empty())
-            request.headers.emplace_back("Authorization", basic_authorization(settings_.username, settings_.password));
 
         HttpResponse response = http_exchange(request);
         if (!response.error.empty()) {
@@ -82,6 +94,9 @@ public:
             if (!r.calendar_data.empty()) etags[r.href] = r.etag.empty() ? r.calendar_data : r.etag;
         // The window slides, so the same ETags can still mean a different set of resources;
         // the map compares both.
+        tag_ = tag;
+        queried_from_ = query_from;
+        queried_to_ = query_to;
         if (fetched_ && etags == etags_) {
             result.state = FetchResult::State::unchanged;
             return result;
@@ -95,9 +110,39 @@ public:
     }
 
 private:
+    HttpRequest base_request(const char* method) const {
+        HttpRequest request;
+        request.method = method;
+        request.url = url_;
+        request.timeout = settings_.timeout;
+        request.max_body = settings_.max_bytes;
+        request.ca_file = settings_.ca_file;
+        request.headers.emplace_back("Content-Type", "application/xml; charset=utf-8");
+        if (!settings_.username.empty())
+            request.headers.emplace_back("Authorization", basic_authorization(settings_.username, settings_.password));
+        return request;
+    }
+
+    // The collection's change tag, or "" when the server has none or the PROPFIND fails (the
+    // REPORT that follows then reports the failure).
+    std::string collection_tag() const {
+        HttpRequest request = base_request("PROPFIND");
+        request.body = kTagQuery;
+        request.headers.emplace_back("Depth", "0");
+        request.max_body = 1024 * 1024;
+        const HttpResponse response = http_exchange(request);
+        if (!response.error.empty() || response.status != 207) return {};
+        std::string error;
+        auto resources = parse_multistatus(response.body, error);
+        if (!resources || resources->size() != 1) return {};
+        return resources->front().collection_tag;
+    }
+
     SourceSettings settings_;
     Url url_;
     std::map<std::string, std::string> etags_;  // href → ETag
+    std::string tag_;                           // change tag at the last REPORT
+    sys_seconds queried_from_, queried_to_;     // the window of the last REPORT
     bool fetched_ = false;
 };
 

@@ -95,11 +95,14 @@ struct Scanner {
         if (name == "href" && !in_propstat && inside("response")) resource.href = text;
         else if (name == "getetag" && in_propstat) found.etag = text;
         else if (name == "calendar-data" && in_propstat) found.calendar_data = text;
+        else if (name == "getctag" && in_propstat) found.collection_tag = text;
+        else if (name == "sync-token" && in_propstat && found.collection_tag.empty()) found.collection_tag = text;
         else if (name == "status" && in_propstat) propstat_status = text;
         else if (name == "propstat") {
             if (propstat_status.find(" 200") != std::string::npos) {
                 if (!found.etag.empty()) resource.etag = found.etag;
                 if (!found.calendar_data.empty()) resource.calendar_data = found.calendar_data;
+                if (!found.collection_tag.empty()) resource.collection_tag = found.collection_tag;
             }
         } else if (name == "response") {
             if (!resource.href.empty()) out.push_back(std::move(resource));

@@ -1,6 +1,6 @@
 #pragma once
 // Reads a WebDAV multistatus reply (RFC 4918) as CalDAV servers send it for a calendar-query
-// REPORT: per resource its href, ETag and calendar data. A small scanner rather than a full
+// REPORT: per resource its href, ETag and calendar data (and a collection's change tag). A small scanner rather than a full
 // XML parser: namespaces are matched by local name (servers use D:, d:, or default
 // namespaces), entities and CDATA are decoded, DOCTYPEs are refused. Never throws.
 #include <optional>
@@ -14,6 +14,7 @@ struct DavResource {
     std::string href;
     std::string etag;
     std::string calendar_data;
+    std::string collection_tag;  // CS:getctag, else DAV:sync-token (PROPFIND on a collection)
 };
 
 // Resources whose propstat reported 200. Returns nothing (and sets error) for text that is

@@ -36,6 +36,12 @@ std::unique_ptr<CalendarSource> open(const std::string& url, const std::string& 
     return source;
 }
 
+int count(const std::string& text, const std::string& needle) {
+    int n = 0;
+    for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+    return n;
+}
+
 std::vector<std::string> summaries(const FetchResult& r) {
     std::vector<std::string> out;
     for (const auto& o : expand_documents(r.documents, kFrom, kTo).occurrences) out.push_back(o.summary);
@@ -67,7 +73,17 @@ TEST_CASE("a CalDAV collection: add, change, delete", "[calendar][integration]")
     CHECK(expanded.occurrences[0].start.time_since_epoch().count() == 1793606400);  // 2026-11-02T08:00Z
     CHECK(expanded.occurrences[0].attendees.at(0).address == "j.mueller@customer.de");
 
-    CHECK(source->fetch(kFrom, kTo).state == FetchResult::State::unchanged);
+    // Unchanged collection, window a day later: the change tag answers, no REPORT is sent.
+    CHECK(source->fetch(kFrom + std::chrono::hours(24), kTo + std::chrono::hours(24)).state ==
+          FetchResult::State::unchanged);
+    CHECK(count(radicale.log(), "REPORT request for") == 1);
+    // A window beyond the one queried needs a REPORT: "a" (2026-11-02) has left it.
+    auto later = source->fetch(kFrom + std::chrono::hours(24 * 8), kTo + std::chrono::hours(24 * 8));
+    CHECK(count(radicale.log(), "REPORT request for") == 2);
+    REQUIRE(later.state == FetchResult::State::changed);
+    REQUIRE(later.documents.size() == 1);
+    CHECK(later.documents[0].name == radicale.collection_path("work") + "b.ics");
+    REQUIRE(source->fetch(kFrom, kTo).state == FetchResult::State::changed);  // back to the first window
 
     const int replaced = radicale.put_event("work", "a.ics", event("a", "20261102T100000", "Kickoff (moved)")).status;
     REQUIRE((replaced == 201 || replaced == 204));

@@ -108,6 +108,23 @@ END:VCALENDAR
     CHECK((*resources)[1].calendar_data == "BEGIN:VCALENDAR\nEND:VCALENDAR\n");
 }
 
+TEST_CASE("a collection's change tag", "[calendar]") {
+    std::string error;
+    auto ctag = parse_multistatus(R"(<d:multistatus xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">
+      <d:response><d:href>/rep/work/</d:href><d:propstat><d:prop><d:sync-token>http://x/sync/1</d:sync-token>
+      <cs:getctag>"c-42"</cs:getctag></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+      </d:multistatus>)", error);
+    REQUIRE(ctag);
+    REQUIRE(ctag->size() == 1);
+    CHECK(ctag->front().collection_tag == "\"c-42\"");
+    auto token = parse_multistatus(R"(<multistatus xmlns="DAV:"><response><href>/c/</href><propstat><prop>
+      <sync-token>http://x/sync/7</sync-token></prop><status>HTTP/1.1 200 OK</status></propstat>
+      <propstat><prop><getctag xmlns="http://calendarserver.org/ns/"/></prop><status>HTTP/1.1 404 Not Found</status>
+      </propstat></response></multistatus>)", error);
+    REQUIRE(token);
+    CHECK(token->front().collection_tag == "http://x/sync/7");
+}
+
 TEST_CASE("broken multistatus replies are refused with a reason", "[calendar]") {
     std::string error;
     CHECK_FALSE(parse_multistatus("<html><body>Login</body></html>", error));
