@@ -38,7 +38,7 @@ public:
             }
             if (!is_redirect(response.status)) break;
             if (hop == kMaxRedirects) {
-                result.error = "too many redirects from " + url_.origin() + url_.target;
+                result.error = "too many redirects from " + url_.origin();
                 return result;
             }
             std::string error;
@@ -70,7 +70,8 @@ public:
         etag_ = response.header("etag");
         last_modified_ = response.header("last-modified");
         result.state = FetchResult::State::changed;
-        result.documents.push_back({url_.origin() + url_.target, std::move(response.body)});
+        // Named by origin only: feed paths often carry a secret token (Google's private URLs).
+        result.documents.push_back({url_.origin(), std::move(response.body)});
         return result;
     }
 
