@@ -271,7 +271,7 @@ async def slow_reader(port, token):
     async def timed_round(good, control):
         started = time.monotonic()
         # Paced like real mail traffic, yet fast enough to fill a stalled socket within the round.
-        await control.send(json.dumps(request("test.ticker", {"count": count, "per_tick": 10, "bytes": size,
+        await control.send(json.dumps(request("test.ticker", {"count": count, "per_tick": 5, "bytes": size,
                                                               "interval_ms": 5})))
 
         async def drain(ws):

@@ -299,6 +299,31 @@ TEST_CASE("nothing but an upgrade of / is served over HTTP", "[api][integration]
               .status == 0);
 }
 
+TEST_CASE("connections beyond max_sessions are closed at once", "[api][integration]") {
+    ApiServerOptions o;
+    o.max_sessions = 2;
+    TestServer s(o);
+    const std::string host = "127.0.0.1:" + std::to_string(s.port());
+    std::vector<int> held;
+    for (int i = 0; i < 2; ++i) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(s.port());
+        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        held.push_back(fd);
+    }
+    for (int i = 0; i < 100 && s.server->session_count() < 2; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(raw_request(s.port(), upgrade_request(host, std::nullopt)).status == 0);
+    for (int fd : held) ::close(fd);
+    for (int i = 0; i < 100 && s.server->session_count() > 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(raw_request(s.port(), upgrade_request(host, std::nullopt)).status == 101);
+    CHECK(s.log().find("too many connections") != std::string::npos);
+}
+
 TEST_CASE("the port is bound on loopback only", "[api][integration]") {
     TestServer s;
     const auto [status, out] = rapport::test::run({"ss", "-ltnH"});
@@ -377,7 +402,7 @@ TEST_CASE("500 subscribers receive every notification exactly once and in order"
 
 TEST_CASE("a client that stops reading is dropped without slowing the others", "[api][integration]") {
     ApiServerOptions o;
-    o.max_queue_messages = 200;
+    o.max_queue_messages = 500;  // 2 MB of these 4 KB notifications: far less than a round
     TestServer s(o);
     WARN(scenario("slow_reader", s.port()));
     CHECK(s.log().find("client too slow") != std::string::npos);
