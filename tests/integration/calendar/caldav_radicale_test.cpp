@@ -128,35 +128,43 @@ TEST_CASE("CalDAV without authentication", "[calendar][integration]") {
     CHECK(summaries(r) == std::vector<std::string>{"Open call"});
 }
 
-TEST_CASE("CalDAV over TLS is verified against the trusted CAs", "[calendar][integration]") {
+TEST_CASE("CalDAV over TLS is verified against the trusted CAs and the host name", "[calendar][integration]") {
     rapport::test::TempDir certs;
     auto [status, output] = rapport::test::run(
-        {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", certs / "key.pem", "-out", certs / "cert.pem"});
+        {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost", "-keyout", certs / "key.pem", "-out", certs / "cert.pem"});
+    INFO(output);
     REQUIRE(status == 0);
     RadicaleServer::Options options;
     options.certificate = certs / "cert.pem";
     options.key = certs / "key.pem";
     RadicaleServer radicale(options);
+    // By name, so the client sends SNI and checks the certificate's DNS name.
+    const std::string by_name = "https://localhost:" + std::to_string(radicale.port()) + radicale.collection_path("tls");
+    const std::string by_address = "https://127.0.0.1:" + std::to_string(radicale.port()) + radicale.collection_path("tls");
 
     // Set up through the client under test: the fixture's helper speaks plain HTTP only.
     std::string error;
     HttpRequest mk;
     mk.method = "MKCALENDAR";
-    mk.url = *parse_calendar_url(radicale.origin() + radicale.collection_path("tls"), error);
+    mk.url = *parse_calendar_url(by_name, error);
     mk.ca_file = certs / "cert.pem";
     mk.headers.emplace_back("Authorization", basic_authorization(options.user, options.password));
     auto made = http_exchange(mk);
     INFO(made.error << radicale.log());
     REQUIRE(made.status == 201);
 
-    const std::string url = "caldav+" + radicale.origin() + radicale.collection_path("tls");
-    auto trusted = open(url, options.user, options.password, certs / "cert.pem")->fetch(kFrom, kTo);
+    auto trusted = open("caldav+" + by_name, options.user, options.password, certs / "cert.pem")->fetch(kFrom, kTo);
     INFO(trusted.error);
     CHECK(trusted.state == FetchResult::State::changed);
 
-    auto untrusted = open(url, options.user, options.password)->fetch(kFrom, kTo);
+    auto untrusted = open("caldav+" + by_name, options.user, options.password)->fetch(kFrom, kTo);
     CHECK(untrusted.state == FetchResult::State::failed);
     CHECK(untrusted.error.find("TLS handshake") != std::string::npos);
     CHECK(untrusted.error.find("certificate verify failed") != std::string::npos);
+
+    // The right CA but the wrong name: the certificate is for localhost, not 127.0.0.1.
+    auto wrong_name = open("caldav+" + by_address, options.user, options.password, certs / "cert.pem")->fetch(kFrom, kTo);
+    CHECK(wrong_name.state == FetchResult::State::failed);
+    CHECK(wrong_name.error.find("certificate verify failed") != std::string::npos);
 }
