@@ -1,6 +1,8 @@
 // file:PATH — one .ics file, or every .ics file directly in a folder. Re-read when a file's
 // modification time or size changes, or files come or go.
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <fstream>
 #include <map>
 #include <system_error>
