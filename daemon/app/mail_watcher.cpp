@@ -250,7 +250,7 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
     }
 
     // Between syncs: IDLE where the server has it (push), otherwise a timer. Either way the
-    // folder is checked every poll_interval, because a push can be missed: Dovecot says
+    // folder is re-examined every poll_interval, because a push can be missed: Dovecot says
     // nothing to an IDLE on a folder that another client deleted and recreated.
     void wait_for_changes() {
         if (stopped || !conn) return;
@@ -260,7 +260,8 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
         owner.update_status();
         auto self = shared_from_this();
         auto c = conn;
-        timer.expires_after(jittered(std::chrono::duration_cast<std::chrono::milliseconds>(mb().poll_interval)));
+        const auto delay = jittered(std::chrono::duration_cast<std::chrono::milliseconds>(mb().poll_interval));
+        timer.expires_after(delay);
         if (!idle) {
             timer.async_wait([self, c](const boost::system::error_code& ec) {
                 if (!ec && self->conn == c) self->check();
@@ -294,20 +295,18 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
         conn->stop_idle([](const imap::Error&) {});  // the idle's end handler calls check()
     }
 
-    // Is the folder still the one we know (UIDVALIDITY), and is there anything new?
+    // Is the folder still the one we know (UIDVALIDITY), and is there anything new? EXAMINE
+    // again rather than STATUS: Dovecot answers STATUS of the selected folder from the
+    // session's view, which keeps the old UIDVALIDITY after the folder was recreated.
     void check() {
         if (stopped || !conn) return;
         auto self = shared_from_this();
         auto c = conn;
-        c->status(name, [self, c](const imap::Error& e, const imap::MailboxStatus& s) {
+        c->examine(name, [self, c](const imap::Error& e, const imap::MailboxInfo& info) {
             if (self->conn != c) return;
             if (e) return self->fail(e);
-            if (s.uidvalidity && *s.uidvalidity != self->mark.uidvalidity) {
-                log::info(self->where() + ": UIDVALIDITY changed; reopening the folder");
-                return self->fail(imap::Error{imap::Errc::closed, "UIDVALIDITY changed", ""}, true);
-            }
-            // STATUS of the selected folder can report the session's snapshot, so ask with a
-            // UID SEARCH (inside fetch_new), which makes the server sync the view first.
+            if (info.uidvalidity != self->mark.uidvalidity) return self->synchronise(info);
+            self->exists = info.exists;
             self->fetch_new();
         });
     }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -139,8 +140,12 @@ public:
     void exec(const std::string& sql);
     sqlite3* handle() { return db_; }
 
+    // A prepared statement for sql, prepared on first use and kept (reset by the caller).
+    sqlite3_stmt* cached(const std::string& sql);
+
 private:
     void migrate();
+    std::unordered_map<std::string, sqlite3_stmt*> statements_;
     sqlite3* db_ = nullptr;
     std::string path_;
 };
