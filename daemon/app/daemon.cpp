@@ -3,8 +3,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/system_timer.hpp>
 
 #include <csignal>
+#include <filesystem>
+#include <set>
 #include <sstream>
 #include <system_error>
 
@@ -12,7 +15,9 @@
 #include "app/api_bridge.hpp"
 #include "app/daemon_state.hpp"
 #include "app/log.hpp"
+#include "app/calendar_watcher.hpp"
 #include "app/mail_watcher.hpp"
+#include "rapport/meetings.hpp"
 #include "rapport/version.hpp"
 #include "token_file.hpp"
 
@@ -39,6 +44,96 @@ struct Daemon::Impl {
     std::unique_ptr<ApiBridge> bridge;
     std::unique_ptr<api::ApiServer> server;
     std::vector<std::unique_ptr<MailWatcher>> mail_watchers;
+    std::vector<std::unique_ptr<CalendarWatcher>> calendar_watchers;
+    std::vector<std::vector<CalendarOccurrence>> occurrences;  // per calendar, as last read
+    // Wall-clock timer: meetings end at calendar times, which a suspended laptop must honour.
+    boost::asio::system_timer meeting_timer{io};
+
+    void start_calendars() {
+        calendar_watchers.clear();  // joins the old workers
+        state.calendars.clear();
+        occurrences.assign(state.settings->calendars.size(), {});
+        const std::string dir = std::filesystem::path(state.settings_path).parent_path().string();
+        for (std::size_t i = 0; i < state.settings->calendars.size(); ++i) {
+            SourceStatus s;
+            s.id = state.settings->calendars[i].id;
+            state.calendars.push_back(s);
+        }
+        for (std::size_t i = 0; i < state.settings->calendars.size(); ++i) {
+            calendar_watchers.push_back(std::make_unique<CalendarWatcher>(
+                io, state, state.settings->calendars[i], i, dir,
+                [this](std::size_t index, std::vector<CalendarOccurrence> list) {
+                    if (index < occurrences.size()) occurrences[index] = std::move(list);
+                    meetings_changed();
+                }));
+            calendar_watchers.back()->start();
+        }
+        calendar_fingerprint = calendars_fingerprint(*state.settings);
+    }
+    std::string calendar_fingerprint;
+
+    static std::string calendars_fingerprint(const Settings& s) {
+        std::string f;
+        for (const auto& c : s.calendars) {
+            f += "\n" + c.id + "|" + c.url + "|" + c.username + "|" + c.password.value + "|" +
+                 std::to_string(c.poll_interval.count()) + "|" + c.mailbox;
+            for (const auto& a : c.password.command) f += "|c:" + a;
+        }
+        return f;
+    }
+
+    // Recomputes the customer meetings from the last occurrences of every calendar, acts on
+    // the ones that ended, and sets the timer for the next end. Runs after every calendar
+    // read, every rules reload and every timer expiry.
+    void meetings_changed() {
+        const auto now = state.clock->now();
+        const auto users = user_addresses(state.settings->user_address, state.directory->rules());
+        std::vector<Meeting> meetings;
+        for (std::size_t i = 0; i < occurrences.size(); ++i) {
+            int64_t count = 0;
+            for (const auto& o : occurrences[i])
+                if (auto m = as_customer_meeting(o, *state.directory, users, now)) {
+                    meetings.push_back(std::move(*m));
+                    ++count;
+                }
+            if (i < state.calendars.size()) state.calendars[i].customer_meetings = count;
+        }
+        std::set<OccurrenceKey> ended;
+        try {
+            for (const auto& e : state.store->ended_meetings()) ended.insert({e.calendar, e.uid, e.occurrence});
+            const auto catch_up = state.directory->rules().rules.summary_drafts.catch_up;
+            const auto decision = decide_endings(meetings, ended, now, catch_up);
+            for (const auto& m : decision.fire) {
+                const auto& o = m.occurrence;
+                // Recorded before anything acts on it: a crash after this line loses the
+                // action, never repeats it (the summary-draft journal builds on this).
+                if (state.store->record_meeting_end(o.calendar, o.uid, o.occurrence, now))
+                    log::info("customer meeting ended: \"" + o.title + "\" (" + o.calendar + "/" + o.uid + " at " +
+                              format_datetime(o.occurrence) + ", ended " + format_datetime(o.end) + ")");
+            }
+            for (const auto& m : decision.expire) {
+                const auto& o = m.occurrence;
+                if (state.store->record_meeting_end(o.calendar, o.uid, o.occurrence, now))
+                    log::info("customer meeting \"" + o.title + "\" ended " + format_datetime(o.end) +
+                              ", before the catch-up window; not acted on");
+            }
+            meeting_timer.cancel();
+            if (decision.next_end) {
+                meeting_timer.expires_at(std::chrono::system_clock::time_point(*decision.next_end) + std::chrono::seconds(1));
+                meeting_timer.async_wait([this](const boost::system::error_code& ec) {
+                    if (!ec) meetings_changed();
+                });
+            }
+        } catch (const StoreError& e) {
+            log::error(std::string("meetings: ") + e.what());
+        }
+        nlohmann::json list = nlohmann::json::array();
+        std::sort(meetings.begin(), meetings.end(), [](const Meeting& a, const Meeting& b) {
+            return a.occurrence.start < b.occurrence.start;
+        });
+        for (const auto& m : meetings) list.push_back(meeting_json(m));
+        state.meetings = std::move(list);
+    }
     std::string mailbox_fingerprint;
 
     // What the watchers depend on; a reload restarts them only when this changes.
@@ -89,6 +184,8 @@ struct Daemon::Impl {
 
     void stop() {
         for (auto& w : mail_watchers) w->stop();
+        for (auto& w : calendar_watchers) w->stop();
+        meeting_timer.cancel();
         nudge_timer.cancel();
         signals.cancel();
         if (server) server->stop();
@@ -137,6 +234,11 @@ struct Daemon::Impl {
             log::info("mailbox settings changed; restarting the mail watchers");
             start_watchers();
         }
+        if (calendars_fingerprint(*state.settings) != calendar_fingerprint) {
+            log::info("calendar settings changed; restarting the calendar watchers");
+            start_calendars();
+        }
+        meetings_changed();  // the directory may have changed who is a customer
         log::info("rules loaded: " + describe_directory(state.directory->rules()));
         notify_config(true, {}, "Rules reloaded: " + describe_directory(state.directory->rules()) + ".");
     }
@@ -220,6 +322,7 @@ int Daemon::run() {
     d.wait_for_signal();
     d.check_nudges();
     d.start_watchers();
+    d.start_calendars();
     log::info("rapportd running (pid " + std::to_string(::getpid()) + ")");
     d.io.run();
     log::info("rapportd stopped");

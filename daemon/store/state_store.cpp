@@ -455,6 +455,26 @@ void StateStore::record_contact(const std::string& account, const std::string& a
     s.bind(1, account).bind(2, address).bind(3, to_db(when)).bind(4, message_id).step();
 }
 
+std::vector<StateStore::EndedMeeting> StateStore::ended_meetings() {
+    Statement s(*this, "SELECT calendar, uid, occurrence FROM meetings_ended");
+    std::vector<EndedMeeting> out;
+    while (s.step()) out.push_back({s.text(0), s.text(1), s.integer(2)});
+    return out;
+}
+
+bool StateStore::record_meeting_end(const std::string& calendar, const std::string& uid, TimePoint occurrence,
+                                    TimePoint ended_at) {
+    Statement s(*this, "INSERT OR IGNORE INTO meetings_ended(calendar, uid, occurrence, ended_at) VALUES(?, ?, ?, ?)");
+    s.bind(1, calendar).bind(2, uid).bind(3, to_db(occurrence)).bind(4, to_db(ended_at)).step();
+    return sqlite3_changes(db_) > 0;
+}
+
+std::size_t StateStore::prune_ended_meetings(TimePoint occurrence_before) {
+    Statement s(*this, "DELETE FROM meetings_ended WHERE occurrence < ?");
+    s.bind(1, to_db(occurrence_before)).step();
+    return static_cast<std::size_t>(sqlite3_changes(db_));
+}
+
 std::vector<StoredDraft> StateStore::drafts() {
     Statement s(*this, "SELECT id, account, meeting, mailbox, subject, created FROM drafts ORDER BY created DESC, id");
     std::vector<StoredDraft> out;

@@ -129,6 +129,17 @@ public:
     void record_contact(const std::string& account, const std::string& address, bool inbound,
                         TimePoint when, const std::string& message_id);
 
+    // Meeting occurrences already ended (handled or expired), keyed as in the core.
+    struct EndedMeeting {
+        std::string calendar, uid;
+        int64_t occurrence;
+    };
+    std::vector<EndedMeeting> ended_meetings();
+    // False when it was already recorded (another path got there first): act only on true.
+    bool record_meeting_end(const std::string& calendar, const std::string& uid, TimePoint occurrence,
+                            TimePoint ended_at);
+    std::size_t prune_ended_meetings(TimePoint occurrence_before);
+
     std::vector<StoredDraft> drafts();
 
     // Transactions for multi-row updates.
