@@ -9,8 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dovecot_fixture.hpp"
-#include "test_process.hpp"
-#include "ws_client.hpp"
+#include "rapportd_fixture.hpp"
 
 using namespace rapport::test;
 using nlohmann::json;
@@ -32,88 +31,29 @@ std::string message(const std::string& id, const std::string& from, const std::s
            "\r\nMessage-ID: <" + id + ">\r\nContent-Type: text/plain\r\n\r\nHello.\r\n";
 }
 
-class Daemon {
-public:
-    Daemon(DovecotFixture& dovecot, bool idle = true, const std::string& poll = "PT1S") : port_(free_port()) {
-        write_file(dir_ / "rules.json", kRules);
-        json settings = {
-            {"user", {{"name", "Mia Marketing"}, {"address", "mia@vendor.example"}}},
-            {"rules", "rules.json"}, {"state_dir", "state"}, {"log_level", "debug"},
-            {"api", {{"port", port_}, {"token_file", "state/token"}}},
+json mailbox_settings(DovecotFixture& dovecot, bool idle, const std::string& poll) {
+    return {{"user", {{"name", "Mia Marketing"}, {"address", "mia@vendor.example"}}},
             {"mailboxes", {{{"id", "work"}, {"idle", idle}, {"poll_interval", poll},
                             {"imap", {{"host", "127.0.0.1"}, {"port", dovecot.port()}, {"security", "none"},
                                       {"username", dovecot.user()}, {"password", dovecot.password()}}},
                             {"folders", {{"watch", {"INBOX", "Sent"}}, {"sent", "Sent"}, {"drafts", "Drafts"}}}}}}};
-        write_file(dir_ / "settings.json", settings.dump(2));
-        start();
-    }
+}
 
-    void start() {
-        // A new log file per start: the old one still says "rapportd running".
-        child_ = std::make_unique<Child>(std::vector<std::string>{program("rapportd"), "--config", dir_ / "settings.json"},
-                                         dir_ / ("rapportd-" + std::to_string(++starts_) + ".log"));
-        REQUIRE(child_->wait_for_log("rapportd running"));
-        client_ = std::make_unique<rapport::api::WsClient>();
-        client_->connect(static_cast<std::uint16_t>(port_), 5s);
-        call("hello", {{"token", token()}, {"client", "test"}, {"version", "1"}});
-    }
-
-    void restart() {
-        client_.reset();
-        notifications_.clear();
-        REQUIRE(child_->stop() == 0);
-        start();
-    }
-
-    std::string token() {
-        auto t = read_file(dir_ / "state/token");
-        return t.substr(0, t.find('\n'));
-    }
-
-    json call(const std::string& method, const json& params = json::object()) {
-        const int id = ++next_id_;
-        client_->send_text(json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump(), 5s);
-        while (true) {
-            json frame = json::parse(client_->receive_text(10s));
-            if (frame.contains("id") && frame["id"] == id) {
-                INFO(frame.dump());
-                REQUIRE(frame.contains("result"));
-                return frame["result"];
-            }
-            if (frame.value("method", "") == "notify") notifications_.push_back(frame["params"]);
-        }
-    }
-
-    // Collects notifications until `pred` holds for one of them or the time is up.
-    std::optional<json> wait_notification(const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        std::size_t checked = 0;
-        while (true) {
-            for (; checked < notifications_.size(); ++checked)
-                if (pred(notifications_[checked])) return notifications_[checked];
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) return std::nullopt;
-            try {
-                json frame = json::parse(client_->receive_text(left));
-                if (frame.value("method", "") == "notify") notifications_.push_back(frame["params"]);
-            } catch (const rapport::api::WsError& e) {
-                if (e.kind() == rapport::api::WsError::Kind::timed_out) return std::nullopt;
-                throw;
-            }
-        }
-    }
+// rapportd watching the fixture's mailbox, plus what these tests ask of it.
+class Daemon : public RapportdFixture {
+public:
+    explicit Daemon(DovecotFixture& dovecot, bool idle = true, const std::string& poll = "PT1S")
+        : RapportdFixture(kRules, mailbox_settings(dovecot, idle, poll)) {}
 
     // Waits until status says every folder of the mailbox is caught up (idle or polling).
     json wait_synced(std::chrono::milliseconds timeout = 60s) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        json s;
-        while (std::chrono::steady_clock::now() < deadline) {
-            s = call("status");
-            const auto& m = s["mailboxes"][0];
-            if ((m["state"] == "idle" || m["state"] == "polling") && !m.contains("scan")) return s;
-            std::this_thread::sleep_for(50ms);
-        }
-        FAIL("mailbox never caught up: " << s.dump() << "\n" << child_->log());
+        auto s = wait_status([](const json& st) {
+            const auto& m = st["mailboxes"][0];
+            return (m["state"] == "idle" || m["state"] == "polling") && !m.contains("scan");
+        }, timeout);
+        const auto& m = s["mailboxes"][0];
+        if (!((m["state"] == "idle" || m["state"] == "polling") && !m.contains("scan")))
+            FAIL("mailbox never caught up: " << s.dump() << "\n" << log());
         return s;
     }
 
@@ -123,17 +63,6 @@ public:
             if (n["kind"] == "customer_mail") out.push_back(n);
         return out;
     }
-
-    std::vector<json> notifications_;
-    std::string log() { return child_->log(); }
-
-private:
-    TempDir dir_;
-    int port_;
-    std::unique_ptr<Child> child_;
-    std::unique_ptr<rapport::api::WsClient> client_;
-    int next_id_ = 0;
-    int starts_ = 0;
 };
 
 bool is_mail(const json& n, const std::string& message_id) {
