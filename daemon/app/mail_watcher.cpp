@@ -108,6 +108,7 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
     uint32_t exists = 0;
     bool fetching = false;
     bool waking = false;
+    bool reexamine = false;
 
     Folder(MailWatcher& o, std::string n, FolderRole r) : owner(o), name(std::move(n)), role(r), timer(o.io_) {}
 
@@ -269,14 +270,14 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
             return;
         }
         timer.async_wait([self, c](const boost::system::error_code& ec) {
-            if (!ec && self->conn == c) self->wake();
+            if (!ec && self->conn == c) self->wake(/*reexamine=*/true);
         });
         c->idle(
             [self, c](const imap::MailboxEvent& ev) {
                 if (self->conn != c) return;
                 if (ev.kind == imap::MailboxEvent::Kind::exists && ev.number > self->exists) {
                     self->exists = ev.number;
-                    self->wake();
+                    self->wake(/*reexamine=*/false);
                 } else if (ev.kind == imap::MailboxEvent::Kind::expunge && self->exists > 0) {
                     --self->exists;
                 }
@@ -284,13 +285,18 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
             [self, c](const imap::Error& e) {
                 if (self->conn != c) return;
                 if (e) return self->fail(e);
-                self->check();
+                // New mail: the session already knows it, fetch at once. The periodic check
+                // re-examines the folder, which costs the server a full sync (Dovecot on a
+                // maildir of 20,000 messages: ~0.9 s), so only the timer pays for it.
+                if (self->reexamine) self->check();
+                else self->fetch_new();
             });
     }
 
-    void wake() {
+    void wake(bool full_check) {
         if (waking || !conn) return;
         waking = true;
+        reexamine = full_check;
         timer.cancel();
         conn->stop_idle([](const imap::Error&) {});  // the idle's end handler calls check()
     }

@@ -35,7 +35,9 @@ public:
         // A new log file per start: the old one still says "rapportd running".
         child_ = std::make_unique<Child>(std::vector<std::string>{program("rapportd"), "--config", dir_ / "settings.json"},
                                          dir_ / ("rapportd-" + std::to_string(++starts_) + ".log"));
-        if (!child_->wait_for_log("rapportd running")) throw std::runtime_error("rapportd did not start:\n" + child_->log());
+        // The API port, not a log line: the log level may hide "rapportd running".
+        if (!wait_for_port(port_, std::chrono::seconds(20)) || !child_->running())
+            throw std::runtime_error("rapportd did not start:\n" + child_->log());
         client_ = std::make_unique<api::WsClient>();
         client_->connect(static_cast<std::uint16_t>(port_), std::chrono::seconds(5));
         call("hello", {{"token", token()}, {"client", "test"}, {"version", "1"}});
@@ -49,6 +51,7 @@ public:
     }
 
     void signal(int sig) { child_->signal(sig); }
+    pid_t pid() const { return child_->pid(); }
     bool running() { return child_->running(); }
     std::string log() { return child_->log(); }
     bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout) { return child_->wait_for_log(text, timeout); }

@@ -12,8 +12,10 @@
 
 #include "dovecot_fixture.hpp"
 #include "imap_connection.hpp"
+#include "raw_imap_client.hpp"
 
 using namespace rapport::imap;
+using rapport::test::RawClient;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -25,48 +27,6 @@ long peak_rss_kb() {
     getrusage(RUSAGE_SELF, &u);
     return u.ru_maxrss;
 }
-
-// The baseline: blocking socket, no parsing beyond finding the tagged line.
-class RawClient {
-public:
-    explicit RawClient(int port) {
-        fd_ = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = htons(static_cast<std::uint16_t>(port));
-        if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-            throw std::runtime_error("raw connect failed");
-        read_until("* OK");
-    }
-    ~RawClient() { ::close(fd_); }
-
-    // Sends a command and reads until "TAG OK"/"NO"/"BAD"; returns the bytes read.
-    std::size_t command(const std::string& tag, const std::string& text) {
-        const std::string line = tag + " " + text + "\r\n";
-        if (::send(fd_, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size()))
-            throw std::runtime_error("raw send failed");
-        return read_until("\r\n" + tag + " ");
-    }
-
-private:
-    std::size_t read_until(const std::string& marker) {
-        std::string window = "\r\n";  // a response may start right at the first byte
-        std::size_t total = 0;
-        char buf[256 * 1024];
-        for (;;) {
-            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) throw std::runtime_error("raw recv failed");
-            total += static_cast<std::size_t>(n);
-            window.append(buf, static_cast<std::size_t>(n));
-            const auto at = window.find(marker);
-            if (at != std::string::npos && window.find("\r\n", at + marker.size()) != std::string::npos)
-                return total;
-            if (window.size() > marker.size() + 64) window.erase(0, window.size() - marker.size() - 64);
-        }
-    }
-    int fd_ = -1;
-};
 
 double raw_fetch(int port, const std::string& user, const std::string& password, std::size_t& bytes) {
     RawClient raw(port);
