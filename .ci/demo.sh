@@ -79,13 +79,62 @@ pids+=($!)
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$imap_port) 2>/dev/null && break; sleep 0.1; done
 
 cp packaging/examples/rules.json "$demo/rules.json"
+# A calendar with times relative to now: a call with Acme that ends a few seconds into the
+# demo, an Outlook invitation with a Windows time-zone name, a weekly series with a cancelled
+# occurrence, and an internal meeting (not a customer meeting).
+t() { date -u -d "$1" +%Y%m%dT%H%M%SZ; }
+cat > "$demo/calendar.ics" <<ICS
+BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Rapport demo//EN
+BEGIN:VEVENT
+UID:demo-acme-call
+DTSTAMP:20261101T000000Z
+DTSTART:$(t '-30 min')
+DTEND:$(t '+25 sec')
+SUMMARY:Acme user-day prep call
+ORGANIZER;CN=Mia Marketing:mailto:mia@vendor.example
+ATTENDEE;CN=Jane Doe;PARTSTAT=ACCEPTED:MAILTO:JANE@ACME.EXAMPLE
+END:VEVENT
+BEGIN:VEVENT
+UID:demo-outlook-invite
+DTSTAMP:20261101T000000Z
+DTSTART;TZID="W. Europe Standard Time":$(date -u -d '+2 days' +%Y%m%d)T100000
+DTEND;TZID="W. Europe Standard Time":$(date -u -d '+2 days' +%Y%m%d)T110000
+SUMMARY:Globex discovery (Outlook invite)
+ORGANIZER;CN=Hank Scorpio:mailto:hank.scorpio@gmail.com
+ATTENDEE;CN=Mia Marketing;PARTSTAT=TENTATIVE:mailto:mia@vendor.example
+END:VEVENT
+BEGIN:VEVENT
+UID:demo-weekly
+DTSTAMP:20261101T000000Z
+DTSTART:$(date -u -d '+1 day' +%Y%m%d)T150000Z
+DTEND:$(date -u -d '+1 day' +%Y%m%d)T153000Z
+RRULE:FREQ=WEEKLY;COUNT=4
+EXDATE:$(date -u -d '+15 days' +%Y%m%d)T150000Z
+SUMMARY:Acme weekly sync
+ORGANIZER:mailto:mia@vendor.example
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:raj@eu.acme.example
+END:VEVENT
+BEGIN:VEVENT
+UID:demo-internal
+DTSTAMP:20261101T000000Z
+DTSTART:$(t '+3 hours')
+DTEND:$(t '+4 hours')
+SUMMARY:Marketing stand-up
+ORGANIZER:mailto:mia@vendor.example
+ATTENDEE:mailto:bob@vendor.example
+END:VEVENT
+END:VCALENDAR
+ICS
 cat > "$demo/settings.json" <<JSON
 {"user": {"name": "Mia Marketing", "address": "mia@vendor.example"},
  "rules": "rules.json", "state_dir": "state",
  "api": {"port": $api_port, "token_file": "state/token"},
  "mailboxes": [{"id": "work",
    "imap": {"host": "127.0.0.1", "port": $imap_port, "security": "none", "username": "mia", "password": "demo-secret"},
-   "folders": {"watch": ["INBOX", "Sent"], "sent": "Sent", "drafts": "Drafts"}}]}
+   "folders": {"watch": ["INBOX", "Sent"], "sent": "Sent", "drafts": "Drafts"}}],
+ "calendars": [{"id": "work", "url": "file:calendar.ics", "poll_interval": "PT5S"}]}
 JSON
 chmod 600 "$demo/settings.json"
 
@@ -125,14 +174,19 @@ ctl lost initech --competitor Hooli --delivery 2027-01-31
 ctl snooze 1 P7D
 ctl nudges
 
-step "8. Reload with a broken rules file: refused, the old rules stay, clients are told"
+step "8. Customer meetings from the calendar (UTC), and a call that just ended"
+ctl meetings
+for _ in $(seq 40); do grep -q "customer meeting ended" "$demo/rapportd.log" && break; sleep 1; done
+grep "customer meeting ended" "$demo/rapportd.log" | sed 's/^/  /'
+
+step "9. Reload with a broken rules file: refused, the old rules stay, clients are told"
 cp "$demo/rules.json" "$demo/rules.good"; cp "$demo/broken.json" "$demo/rules.json"
 kill -HUP $daemon_pid; sleep 0.5
 cp "$demo/rules.good" "$demo/rules.json"; kill -HUP $daemon_pid; sleep 0.5
 tail -n 2 "$demo/watch.txt" | sed 's/^/  /'
 ctl status
 
-step "9. The user's mail is untouched: no flag was changed, nothing deleted"
+step "10. The user's mail is untouched: no flag was changed, nothing deleted"
 doveadm -c "$demo/dovecot.conf" fetch -u mia 'mailbox uid flags' ALL | paste -sd' ' | sed 's/mailbox: /\n  /g'
 echo
 echo "Demo finished; everything it started is stopped and $demo is removed."

@@ -67,6 +67,19 @@ std::string drafts_table(const json& drafts) {
     return table({"CREATED (UTC)", "ACCOUNT", "MAILBOX", "SUBJECT"}, rows);
 }
 
+std::string meetings_table(const json& meetings) {
+    if (!meetings.is_array() || meetings.empty()) return "No customer meetings in the calendar window.\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& m : meetings) {
+        std::string accounts;
+        for (const auto& a : m.value("accounts", json::array())) accounts += (accounts.empty() ? "" : ",") + a.get<std::string>();
+        const std::string end = str(m, "end");
+        rows.push_back({short_time(str(m, "start")) + "-" + (end.size() >= 16 ? end.substr(11, 5) : end), str(m, "state"),
+                        accounts, str(m, "title")});
+    }
+    return table({"WHEN (UTC)", "STATE", "ACCOUNTS", "TITLE"}, rows);
+}
+
 std::string status_text(const json& s) {
     std::ostringstream out;
     const json rules = s.value("rules", json::object());

@@ -10,6 +10,7 @@ namespace rapport::cli {
 std::string notification_line(const nlohmann::json& params);
 std::string nudges_table(const nlohmann::json& nudges);
 std::string drafts_table(const nlohmann::json& drafts);
+std::string meetings_table(const nlohmann::json& meetings);
 std::string status_text(const nlohmann::json& status);
 std::string lookup_text(const nlohmann::json& results);
 std::string compose_text(const nlohmann::json& advice);

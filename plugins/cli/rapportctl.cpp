@@ -251,10 +251,7 @@ int run(int argc, char** argv) {
         print(r, raw, "Nudge " + std::to_string(id) + " is " + r.value("state", std::string("?")) + ".\n");
     } else if (cmd == "meetings") {
         json r = c.call("meetings.list", json::object());
-        std::string text;
-        for (const auto& m : r["meetings"])
-            text += m.value("start", std::string("?")) + "  " + m.value("state", std::string("?")) + "  " + m.value("title", std::string("")) + "\n";
-        print(r, raw, text.empty() ? "No customer meetings in the calendar window.\n" : text);
+        print(r, raw, rapport::cli::meetings_table(r["meetings"]));
     } else if (cmd == "drafts") {
         json r = c.call("drafts.list", json::object());
         print(r, raw, rapport::cli::drafts_table(r["drafts"]));
