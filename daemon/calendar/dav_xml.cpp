@@ -1,5 +1,8 @@
 #include "calendar/dav_xml.hpp"
 
+#include "rapport/utf8.hpp"
+
+#include <cstdint>
 #include <cstdlib>
 
 namespace rapport::calendar {
@@ -12,23 +15,9 @@ std::string_view local_name(std::string_view name) {
     return colon == std::string_view::npos ? name : name.substr(colon + 1);
 }
 
+// XML character references: NUL and non-characters become U+FFFD.
 void append_utf8(std::string& out, unsigned long cp) {
-    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
+    rapport::utf8::append(out, cp == 0 || cp > 0x10FFFF ? 0xFFFD : static_cast<std::uint32_t>(cp));
 }
 
 void append_decoded(std::string& out, std::string_view text) {

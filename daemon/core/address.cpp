@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "rapport/utf8.hpp"
+
 namespace rapport {
 namespace {
 
@@ -16,46 +18,14 @@ std::string_view trim(std::string_view s) {
 
 bool decode_utf8(std::string_view s, std::vector<uint32_t>& out) {
     for (std::size_t i = 0; i < s.size();) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        uint32_t cp;
-        int len;
-        if (c < 0x80) cp = c, len = 1;
-        else if ((c & 0xE0) == 0xC0) cp = c & 0x1F, len = 2;
-        else if ((c & 0xF0) == 0xE0) cp = c & 0x0F, len = 3;
-        else if ((c & 0xF8) == 0xF0) cp = c & 0x07, len = 4;
-        else return false;
-        if (i + len > s.size()) return false;
-        for (int k = 1; k < len; ++k) {
-            const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
+        uint32_t cp = 0;
+        if (!utf8::decode(s, i, cp)) return false;
         out.push_back(cp);
-        i += len;
     }
     return true;
 }
 
-void encode_utf8(uint32_t cp, std::string& out) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
+void encode_utf8(uint32_t cp, std::string& out) { utf8::append(out, cp); }
 
 // Simple case folding for the scripts domain names and local parts actually use here:
 // ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic. Full IDNA mapping (NFC, width) would

@@ -1,5 +1,7 @@
 #include "rapport/time.hpp"
 
+#include "rapport/civil_days.hpp"
+
 #include <cctype>
 #include <cstdio>
 
@@ -18,16 +20,6 @@ bool read_number(std::string_view& s, int64_t& out, size_t max_digits = 12) {
     out = v;
     s.remove_prefix(n);
     return true;
-}
-
-// Howard Hinnant's days_from_civil: exact for the proleptic Gregorian calendar.
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "rapport/utf8.hpp"
+
 namespace rapport::imap {
 
 namespace {
@@ -15,44 +17,6 @@ int alphabet_index(char c) {
     if (c == '+') return 62;
     if (c == ',') return 63;
     return -1;
-}
-
-bool decode_utf8(std::string_view s, std::size_t& i, std::uint32_t& cp) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    int len = 0;
-    if (b0 < 0x80) { cp = b0; len = 1; }
-    else if ((b0 & 0xE0) == 0xC0) { cp = b0 & 0x1F; len = 2; }
-    else if ((b0 & 0xF0) == 0xE0) { cp = b0 & 0x0F; len = 3; }
-    else if ((b0 & 0xF8) == 0xF0) { cp = b0 & 0x07; len = 4; }
-    else return false;
-    if (i + static_cast<std::size_t>(len) > s.size()) return false;
-    for (int k = 1; k < len; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-        if ((b & 0xC0) != 0x80) return false;
-        cp = (cp << 6) | (b & 0x3F);
-    }
-    static const std::uint32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += static_cast<std::size_t>(len);
-    return true;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
 }
 
 void flush_base64(std::string& out, std::vector<std::uint16_t>& units) {
@@ -82,7 +46,7 @@ std::optional<std::string> encode_mailbox_name(std::string_view utf8) {
     std::size_t i = 0;
     while (i < utf8.size()) {
         std::uint32_t cp = 0;
-        if (!decode_utf8(utf8, i, cp)) return std::nullopt;
+        if (!rapport::utf8::decode(utf8, i, cp)) return std::nullopt;
         if (cp >= 0x20 && cp <= 0x7E) {
             flush_base64(out, units);
             out += static_cast<char>(cp);
@@ -147,7 +111,7 @@ std::optional<std::string> decode_mailbox_name(std::string_view s) {
                 return std::nullopt;
             }
             // Printable ASCII must not be base64-encoded (RFC 3501), but accept it leniently.
-            append_utf8(out, cp);
+            rapport::utf8::append(out, cp);
         }
         i = end + 1;
     }
