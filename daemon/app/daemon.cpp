@@ -5,6 +5,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/system_timer.hpp>
 
+#include <pthread.h>
+
 #include <csignal>
 #include <filesystem>
 #include <set>
@@ -325,6 +327,16 @@ int Daemon::run() {
     d.start_calendars();
     log::info("rapportd running (pid " + std::to_string(::getpid()) + ")");
     d.io.run();
+    // Shutting down: a second SIGTERM (systemd's, a test harness's) must not kill us half-way
+    // through closing the store. Block, hand the signals back from Asio, ignore, unblock.
+    sigset_t block;
+    sigemptyset(&block);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&block, sig);
+    pthread_sigmask(SIG_BLOCK, &block, nullptr);
+    boost::system::error_code ignored;
+    d.signals.clear(ignored);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) std::signal(sig, SIG_IGN);
+    pthread_sigmask(SIG_UNBLOCK, &block, nullptr);
     log::info("rapportd stopped");
     return 0;
 }

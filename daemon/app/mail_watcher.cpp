@@ -118,16 +118,24 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
 
     void connect() {
         if (stopped) return;
+        log::debug(where() + ": connecting to " + mb().imap.host + ":" + std::to_string(mb().imap.port));
         state = "connecting";
         owner.update_status();
         imap::ConnectionOptions options;
+        // Connect, TLS, greeting and login within 15 s: a server that accepts and then says
+        // nothing (seen with a Dovecot restarting under us) is retried instead of waited on.
+        options.connect_timeout = std::chrono::seconds(15);
         conn = imap::ImapConnection::create(owner.io_, options);
         imap::Endpoint ep{mb().imap.host, static_cast<std::uint16_t>(mb().imap.port), security_of(mb().imap.security),
                           mb().imap.ca_file, mb().imap.allow_insecure};
         auto self = shared_from_this();
         auto c = conn;
-        c->set_on_closed([self, c](const imap::Error& e) {
-            if (self->conn == c) self->fail(e);
+        // Weak: the connection keeps this handler, so a strong capture of itself would be a
+        // cycle that outlives close() (LeakSanitizer caught it).
+        std::weak_ptr<imap::ImapConnection> weak = c;
+        c->set_on_closed([self, weak](const imap::Error& e) {
+            auto conn = weak.lock();
+            if (conn && self->conn == conn) self->fail(e);
         });
         c->connect(ep, {mb().imap.username, owner.password_}, [self, c](const imap::Error& e) {
             if (self->conn != c) return;
@@ -180,10 +188,12 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
         auto c = conn;
         c->fetch_headers(mark.last_uid + 1, 0, header_fields(),
             [self](const imap::FetchedMessage& m) { self->process(m); },
-            [self, c](const imap::Error& e, const imap::FetchSummary&) {
+            [self, c](const imap::Error& e, const imap::FetchSummary& summary) {
                 if (self->conn != c) return;
                 self->fetching = false;
                 if (e) return self->fail(e);
+                log::debug(self->where() + ": fetched " + std::to_string(summary.delivered) + " message(s); last UID " +
+                           std::to_string(self->mark.last_uid) + ", " + std::to_string(self->exists) + " in the folder");
                 if (self->initial) {
                     log::info(self->where() + ": first scan done, " + std::to_string(self->scan_done) + " messages");
                     self->initial = false;
@@ -272,9 +282,11 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
         timer.async_wait([self, c](const boost::system::error_code& ec) {
             if (!ec && self->conn == c) self->wake(/*reexamine=*/true);
         });
+        // The IDLE handlers live inside the connection: capture it weakly (see connect()).
+        std::weak_ptr<imap::ImapConnection> weak = c;
         c->idle(
-            [self, c](const imap::MailboxEvent& ev) {
-                if (self->conn != c) return;
+            [self, weak](const imap::MailboxEvent& ev) {
+                if (self->conn != weak.lock()) return;
                 if (ev.kind == imap::MailboxEvent::Kind::exists && ev.number > self->exists) {
                     self->exists = ev.number;
                     self->wake(/*reexamine=*/false);
@@ -282,8 +294,8 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
                     --self->exists;
                 }
             },
-            [self, c](const imap::Error& e) {
-                if (self->conn != c) return;
+            [self, weak](const imap::Error& e) {
+                if (self->conn != weak.lock()) return;
                 if (e) return self->fail(e);
                 // New mail: the session already knows it, fetch at once. The periodic check
                 // re-examines the folder, which costs the server a full sync (Dovecot on a
@@ -331,7 +343,10 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
         if (uncommitted > 0) commit();  // keep what was fetched: its notifications are stored
         auto c = conn;
         conn.reset();
-        if (c) c->close();
+        if (c) {
+            c->set_on_closed(nullptr);
+            c->close();
+        }
         fetching = false;
         if (stopped) return;
         const bool auth = e.code == imap::Errc::auth_failed;
@@ -366,6 +381,7 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
         if (conn) {
             auto c = conn;
             conn.reset();
+            c->set_on_closed(nullptr);
             c->close();
         }
     }

@@ -137,15 +137,17 @@ TEST_CASE("a Dovecot outage while mail arrives: nothing missed, nothing told twi
     dovecot.append("INBOX", message("before@acme.example", "jane@acme.example", "mia@vendor.example", "Before"));
     REQUIRE(d.wait_notification([](const json& x) { return is_mail(x, "before@acme.example"); }, 5s));
 
-    dovecot.kill_now();
+    // Stopped, not killed: a SIGKILLed Dovecot leaves dotlocks behind that block the next
+    // session's sync until they go stale (minutes), which tests Dovecot, not us.
+    dovecot.stop();
     auto err = d.wait_notification([](const json& x) { return x["kind"] == "sync_error" && x["recovered"] == false; }, 10s);
     REQUIRE(err);
     dovecot.deliver_offline("INBOX", message("during@acme.example", "jane@acme.example", "mia@vendor.example", "During"));
     dovecot.restart();
     dovecot.append("INBOX", message("after@acme.example", "jane@acme.example", "mia@vendor.example", "After"));
     REQUIRE(d.wait_notification([](const json& x) { return x["kind"] == "sync_error" && x["recovered"] == true; }, 20s));
-    REQUIRE(d.wait_notification([](const json& x) { return is_mail(x, "during@acme.example"); }, 10s));
-    REQUIRE(d.wait_notification([](const json& x) { return is_mail(x, "after@acme.example"); }, 10s));
+    if (!d.wait_notification([](const json& x) { return is_mail(x, "during@acme.example"); }, 15s)) FAIL(d.log());
+    if (!d.wait_notification([](const json& x) { return is_mail(x, "after@acme.example"); }, 10s)) FAIL(d.log());
 
     // A daemon restart re-reads nothing it already told.
     d.restart();
