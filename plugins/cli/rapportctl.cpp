@@ -198,15 +198,22 @@ int run(int argc, char** argv) {
     if (cmd == "status") {
         json r = c.call("status", json::object());
         if (!flag("--follow")) { print(r, raw, rapport::cli::status_text(r)); return 0; }
-        // A progress line, redrawn in place, while any mailbox is in its first scan.
+        // A progress line, redrawn in place, while any mailbox is still connecting or in its
+        // first scan (at most 10 minutes; a mailbox in error is reported as it is).
         const bool tty = isatty(2);
-        while (true) {
+        const auto give_up = std::chrono::steady_clock::now() + 10min;
+        while (std::chrono::steady_clock::now() < give_up) {
             long long done = 0, total = 0;
-            for (const auto& m : r.value("mailboxes", json::array()))
+            bool busy = false;
+            for (const auto& m : r.value("mailboxes", json::array())) {
+                const std::string st = m.value("state", std::string());
+                busy |= st == "starting" || st == "connecting" || st == "scanning";
                 if (m.contains("scan") && m["scan"].is_object()) done += m["scan"].value("done", 0LL), total += m["scan"].value("total", 0LL);
-            if (total == 0) break;
-            if (tty) std::fprintf(stderr, "\rfirst scan: %lld of %lld messages (%lld%%)   ", done, total, done * 100 / total);
-            std::this_thread::sleep_for(500ms);
+            }
+            if (!busy) break;
+            if (tty && total > 0) std::fprintf(stderr, "\rfirst scan: %lld of %lld messages (%lld%%)   ", done, total, done * 100 / total);
+            else if (tty) std::fprintf(stderr, "\rconnecting...   ");
+            std::this_thread::sleep_for(200ms);
             r = c.call("status", json::object());
         }
         if (tty) std::fprintf(stderr, "\r%60s\r", "");
