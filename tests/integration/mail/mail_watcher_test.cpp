@@ -31,11 +31,13 @@ std::string message(const std::string& id, const std::string& from, const std::s
            "\r\nMessage-ID: <" + id + ">\r\nContent-Type: text/plain\r\n\r\nHello.\r\n";
 }
 
+// The password comes from password_command, as the docs recommend (run without a shell).
 json mailbox_settings(DovecotFixture& dovecot, bool idle, const std::string& poll) {
     return {{"user", {{"name", "Mia Marketing"}, {"address", "mia@vendor.example"}}},
             {"mailboxes", {{{"id", "work"}, {"idle", idle}, {"poll_interval", poll},
                             {"imap", {{"host", "127.0.0.1"}, {"port", dovecot.port()}, {"security", "none"},
-                                      {"username", dovecot.user()}, {"password", dovecot.password()}}},
+                                      {"username", dovecot.user()},
+                                      {"password_command", {"printf", "%s\\n", dovecot.password()}}}},
                             {"folders", {{"watch", {"INBOX", "Sent"}}, {"sent", "Sent"}, {"drafts", "Drafts"}}}}}}};
 }
 

@@ -103,3 +103,20 @@ TEST_CASE("each occurrence ends once; catch-up is bounded; cancelled never ends"
     CHECK(again.fire.empty());
     CHECK(again.expire.empty());
 }
+
+TEST_CASE("a moved occurrence ends at its new end, under the same identity", "[meetings]") {
+    auto dir = directory();
+    const auto users = user_addresses("bob@vendor.example", dir->rules());
+    auto original = call("2026-11-25T10:00:00Z", "2026-11-25T11:00:00Z");
+    auto moved = original;  // same UID and RECURRENCE-ID, moved to the afternoon
+    moved.start = at("2026-11-25T15:00:00Z");
+    moved.end = at("2026-11-25T16:00:00Z");
+    CHECK(key_of(moved) == key_of(original));
+    const auto noon = at("2026-11-25T12:00:00Z");
+    auto m = *as_customer_meeting(moved, *dir, users, noon);
+    auto d = decide_endings({m}, {}, noon, Seconds{86400});
+    CHECK(d.fire.empty());  // the old end time has passed, but the meeting did not end
+    CHECK(d.next_end == at("2026-11-25T16:00:00Z"));
+    auto later = decide_endings({m}, {}, at("2026-11-25T16:00:01Z"), Seconds{86400});
+    CHECK(later.fire.size() == 1);
+}
