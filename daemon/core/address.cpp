@@ -46,6 +46,15 @@ uint32_t fold_case(uint32_t cp) {
 }
 
 std::optional<std::string> lower_utf8(std::string_view s) {
+    // Nearly every address is ASCII: lower it in place without decoding (the lookup hot path).
+    bool ascii = true;
+    for (char c : s) ascii &= static_cast<unsigned char>(c) < 0x80;
+    if (ascii) {
+        std::string out(s);
+        for (auto& c : out)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        return out;
+    }
     std::vector<uint32_t> cps;
     if (!decode_utf8(s, cps)) return std::nullopt;
     std::string out;
