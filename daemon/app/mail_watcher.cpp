@@ -100,7 +100,9 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
     std::string last_error;
     std::optional<TimePoint> last_sync;
     // The sync in progress.
-    StateStore::FolderMark mark;
+    StateStore::FolderMark mark;       // in memory, ahead of the store within a batch
+    StateStore::FolderMark committed;  // as last written
+    bool broken_batch = false;
     bool initial = false;
     int64_t scan_done = 0, scan_total = 0;
     std::size_t uncommitted = 0;
@@ -149,7 +151,14 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
     }
 
     void synchronise(const imap::MailboxInfo& info) {
-        auto previous = st().store->folder_mark(mb().id, name);
+        broken_batch = false;
+        std::optional<StateStore::FolderMark> previous;
+        try {
+            previous = st().store->folder_mark(mb().id, name);
+        } catch (const StoreError& e) {
+            log::error(where() + ": " + e.what());
+            return fail(imap::Error{imap::Errc::closed, "the state database cannot be read", ""});
+        }
         exists = info.exists;
         mark = StateStore::FolderMark{info.uidvalidity, 0, info.highest_modseq, false};
         if (previous && previous->uidvalidity == info.uidvalidity) {
@@ -162,6 +171,7 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
                          std::to_string(info.uidvalidity) + "; rescanning");
             mark.scanned = previous->scanned;
         }
+        committed = mark;
         initial = !mark.scanned;
         if (initial) {
             scan_done = 0;
@@ -192,6 +202,8 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
                 if (self->conn != c) return;
                 self->fetching = false;
                 if (e) return self->fail(e);
+                if (self->broken_batch)
+                    return self->fail(imap::Error{imap::Errc::closed, "the state database refused a write", ""});
                 log::debug(self->where() + ": fetched " + std::to_string(summary.delivered) + " message(s); last UID " +
                            std::to_string(self->mark.last_uid) + ", " + std::to_string(self->exists) + " in the folder");
                 if (self->initial) {
@@ -206,6 +218,7 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
     }
 
     void process(const imap::FetchedMessage& fetched) {
+        if (broken_batch) return;
         auto& store = *st().store;
         try {
             if (uncommitted == 0) store.begin();
@@ -235,23 +248,32 @@ struct MailWatcher::Folder : std::enable_shared_from_this<Folder> {
             if (initial) ++scan_done;
             if (++uncommitted >= kCommitEvery) commit();
         } catch (const StoreError& e) {
-            log::error(where() + ": " + e.what());
-            store.rollback();
-            uncommitted = 0;
-            to_broadcast.clear();
+            store_failed(e);
         }
     }
 
+    // The batch is lost: go back to the last committed mark so that nothing is skipped, and
+    // let the fetch's end reconnect and fetch again (after backoff).
+    void store_failed(const StoreError& e) {
+        log::error(where() + ": " + e.what());
+        st().store->rollback();
+        uncommitted = 0;
+        to_broadcast.clear();
+        mark = committed;
+        broken_batch = true;
+    }
+
     void commit() {
+        if (broken_batch) return;
         auto& store = *st().store;
         try {
             if (uncommitted == 0) store.begin();
             store.set_folder_mark(mb().id, name, mark);
             store.commit();
+            committed = mark;
         } catch (const StoreError& e) {
-            log::error(where() + ": " + e.what());
-            store.rollback();
-            to_broadcast.clear();
+            store_failed(e);
+            return;
         }
         uncommitted = 0;
         for (const auto& n : to_broadcast)
