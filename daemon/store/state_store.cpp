@@ -157,16 +157,20 @@ StateStore::StateStore(const std::string& state_dir) {
         exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
         migrate();
     } catch (...) {
-        sqlite3_close(db_);
-        db_ = nullptr;
+        close();
         throw;
     }
 }
 
-StateStore::~StateStore() {
+void StateStore::close() {
+    // Cached statements keep the connection open: finalize them first.
     for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    statements_.clear();
     if (db_) sqlite3_close(db_);
+    db_ = nullptr;
 }
+
+StateStore::~StateStore() { close(); }
 
 sqlite3_stmt* StateStore::cached(const std::string& sql) {
     auto it = statements_.find(sql);

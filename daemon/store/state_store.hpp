@@ -156,6 +156,7 @@ public:
 
 private:
     void migrate();
+    void close();
     std::unordered_map<std::string, sqlite3_stmt*> statements_;
     sqlite3* db_ = nullptr;
     std::string path_;
