@@ -49,6 +49,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rapport/rpc_error.hpp"
+
 namespace boost::asio {
 class io_context;
 }
@@ -85,19 +87,9 @@ struct SessionInfo {
     bool subscribed = false;
 };
 
-// Thrown by the handler to answer with a JSON-RPC error (codes in jsonrpc.hpp and docs/api.md).
+// Thrown by the handler to answer with a JSON-RPC error (codes in rapport/rpc_error.hpp and docs/api.md).
 // Any other exception becomes -32603 "internal error" (its what() is logged, not sent).
-class RpcError : public std::runtime_error {
-public:
-    RpcError(int code, const std::string& message, nlohmann::json data = nullptr)
-        : std::runtime_error(message), code_(code), data_(std::move(data)) {}
-    int code() const { return code_; }
-    const nlohmann::json& data() const { return data_; }
-
-private:
-    int code_;
-    nlohmann::json data_;
-};
+using RpcError = ::rapport::rpc::Failure;
 
 // A notification as stored by the daemon: `params` is the `notify` params object (it carries
 // "id" too; the server reads the id from here, not from params).

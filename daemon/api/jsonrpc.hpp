@@ -22,15 +22,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rapport/rpc_error.hpp"
+
 namespace rapport::api {
 
-namespace rpc_code {
-inline constexpr int parse_error = -32700;
-inline constexpr int invalid_request = -32600;
-inline constexpr int method_not_found = -32601;
-inline constexpr int invalid_params = -32602;
-inline constexpr int internal_error = -32603;
-}  // namespace rpc_code
+namespace rpc_code = ::rapport::rpc::code;  // one list of codes for the server and the core
 
 struct RpcLimits {
     std::size_t max_frame_bytes = 64 * 1024;

@@ -22,9 +22,7 @@ nlohmann::json ApiBridge::hello(const nlohmann::json&, api::SessionInfo& session
 nlohmann::json ApiBridge::handle(const std::string& method, const nlohmann::json& params,
                                  api::SessionInfo&) {
     try {
-        return rpc::dispatch(method, params, *this);
-    } catch (const rpc::Failure& f) {
-        throw api::RpcError(f.code(), f.what(), f.data());
+        return rpc::dispatch(method, params, *this);  // rpc::Failure is the server's RpcError
     } catch (const StoreError& e) {
         log::error(std::string("API ") + method + ": " + e.what());
         throw api::RpcError(rpc::code::storage_error, "the state database is unavailable; try again");
@@ -47,7 +45,7 @@ void ApiBridge::subscribe(const nlohmann::json& params, api::SessionInfo&, api::
         result.result = {{"replayed", result.replay.size()}, {"truncated", truncated}};
         if (truncated) result.result["next_after"] = stored.back().id;
     } catch (const rpc::Failure& f) {
-        result.error = api::RpcError(f.code(), f.what(), f.data());
+        result.error = f;
     } catch (const StoreError& e) {
         log::error(std::string("API subscribe: ") + e.what());
         result.error = api::RpcError(rpc::code::storage_error, "the state database is unavailable; try again");
