@@ -129,7 +129,7 @@ Error status_error(const char* what, const StatusResponse& s, Errc no_code = Err
 
 struct Client::Command {
     enum class Kind {
-        capability, starttls, login, enable, list, select, status, search, fetch, idle, append,
+        capability, starttls, login, enable, list, examine, status, search, fetch, idle, append,
         noop, logout,
     };
     Kind kind = Kind::noop;
@@ -156,7 +156,7 @@ struct Client::Command {
     // Runs the right handler with an error (or success when err is none).
     void complete(const Error& err) {
         switch (kind) {
-            case Kind::select:
+            case Kind::examine:
                 if (mailbox_done) mailbox_done(err, mailbox);
                 break;
             case Kind::status:
@@ -445,7 +445,7 @@ void Client::handle_untagged(Untagged& u) {
                 emit(e);
                 return;
             }
-            Command* sel = pending_of(Command::Kind::select);
+            Command* sel = pending_of(Command::Kind::examine);
             MailboxInfo& info = sel ? sel->mailbox : selected_;
             bool ok = true;
             if (name == "UIDVALIDITY") {
@@ -466,7 +466,7 @@ void Client::handle_untagged(Untagged& u) {
                 if (w == "CONDSTORE" || w == "QRESYNC") condstore_enabled_ = true;
             return;
         case Untagged::Kind::exists: {
-            if (Command* sel = pending_of(Command::Kind::select)) {
+            if (Command* sel = pending_of(Command::Kind::examine)) {
                 sel->mailbox.exists = u.number;
                 return;
             }
@@ -487,7 +487,7 @@ void Client::handle_untagged(Untagged& u) {
         }
         case Untagged::Kind::recent: return;
         case Untagged::Kind::flags:
-            if (Command* sel = pending_of(Command::Kind::select)) sel->mailbox.flags = u.words;
+            if (Command* sel = pending_of(Command::Kind::examine)) sel->mailbox.flags = u.words;
             return;
         case Untagged::Kind::list:
             if (Command* l = pending_of(Command::Kind::list)) {
@@ -576,14 +576,14 @@ void Client::handle_tagged(Response& r) {
             }
             break;
         }
-        case Command::Kind::select:
+        case Command::Kind::examine:
             if (ok) {
                 cmd->mailbox.read_only =
                     s.code ? s.code->name == "READ-ONLY" : cmd->mailbox.read_only;
                 state_ = State::selected;
                 selected_ = cmd->mailbox;
             } else if (state_ == State::selected) {
-                // A failed SELECT/EXAMINE leaves no mailbox selected (RFC 3501 6.3.1).
+                // A failed EXAMINE leaves no mailbox selected (RFC 3501 6.3.1, 6.3.2).
                 state_ = State::authenticated;
                 selected_ = MailboxInfo{};
             }
@@ -794,7 +794,7 @@ std::optional<std::string> wire_mailbox(std::string_view utf8, Error& err) {
 
 void Client::examine(std::string_view mailbox, MailboxHandler done) {
     auto cmd = std::make_shared<Command>();
-    cmd->kind = Command::Kind::select;
+    cmd->kind = Command::Kind::examine;
     cmd->name = "EXAMINE";
     cmd->mailbox.name = std::string(mailbox);
     cmd->mailbox.read_only = true;
@@ -804,19 +804,6 @@ void Client::examine(std::string_view mailbox, MailboxHandler done) {
     auto wire = wire_mailbox(mailbox, err);
     if (!wire) return cmd->complete(err);
     submit(cmd, writer().word("EXAMINE").astring(*wire).finish());
-}
-
-void Client::select(std::string_view mailbox, MailboxHandler done) {
-    auto cmd = std::make_shared<Command>();
-    cmd->kind = Command::Kind::select;
-    cmd->name = "SELECT";
-    cmd->mailbox.name = std::string(mailbox);
-    cmd->mailbox_done = std::move(done);
-    if (!can_issue([&](const Error& e) { cmd->complete(e); })) return;
-    Error err;
-    auto wire = wire_mailbox(mailbox, err);
-    if (!wire) return cmd->complete(err);
-    submit(cmd, writer().word("SELECT").astring(*wire).finish());
 }
 
 void Client::status(std::string_view mailbox, StatusHandler done) {

@@ -9,7 +9,7 @@
 // operation call or receive(), the transport must send take_output().
 //
 // Safety rules baked in (DESIGN.md "Mail is sacred"): bodies are fetched with BODY.PEEK only,
-// nothing here can STORE flags, EXPUNGE or CLOSE; watched folders are opened with EXAMINE.
+// nothing here can STORE flags, EXPUNGE or CLOSE; mailboxes are opened with EXAMINE only.
 //
 // Typical flow:
 //   Client c;                       // state: waiting_for_greeting
@@ -118,9 +118,9 @@ public:
     void enable_condstore(DoneHandler done);  // no-op success when CONDSTORE is missing
     // LIST "" "*", with RETURN (SPECIAL-USE) when offered. Names are decoded to UTF-8.
     void list(ListHandler done);
-    // Mailbox names are UTF-8; they are converted to modified UTF-7 for the wire.
+    // Mailbox names are UTF-8; they are converted to modified UTF-7 for the wire. EXAMINE is
+    // the only way to open a mailbox: there is no SELECT (which would clear \Recent).
     void examine(std::string_view mailbox, MailboxHandler done);
-    void select(std::string_view mailbox, MailboxHandler done);
     void status(std::string_view mailbox, StatusHandler done);
     // Header fields of every message with uid_from <= UID <= uid_to (uid_to 0 means no upper
     // bound) in the selected mailbox: a UID SEARCH finds the UIDs, then UID FETCH commands of

@@ -367,11 +367,6 @@ void ImapConnection::examine(const std::string& mailbox, MailboxHandler done) {
     flush();
 }
 
-void ImapConnection::select(const std::string& mailbox, MailboxHandler done) {
-    client_.select(mailbox, std::move(done));
-    flush();
-}
-
 void ImapConnection::status(const std::string& mailbox, StatusHandler done) {
     client_.status(mailbox, std::move(done));
     flush();

@@ -106,8 +106,7 @@ public:
     void set_event_handler(EventHandler handler);
 
     void list(ListHandler done);
-    void examine(const std::string& mailbox, MailboxHandler done);  // read-only; use for watching
-    void select(const std::string& mailbox, MailboxHandler done);
+    void examine(const std::string& mailbox, MailboxHandler done);  // read-only; there is no SELECT
     void status(const std::string& mailbox, StatusHandler done);
     // See Client::fetch_headers: pipelined UID batches, BODY.PEEK only, each UID at most once.
     void fetch_headers(std::uint32_t uid_from, std::uint32_t uid_to,

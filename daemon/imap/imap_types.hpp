@@ -129,7 +129,7 @@ struct Response {
 
 // ---- results of client operations -----------------------------------------------------------
 
-struct MailboxInfo {  // from SELECT / EXAMINE
+struct MailboxInfo {  // from EXAMINE
     std::string name;
     std::uint32_t exists = 0;
     std::uint32_t uidvalidity = 0;

@@ -162,13 +162,13 @@ TEST_CASE("folder names with CRLF and quotes cannot inject commands") {
     s.C("A3 EXAMINE \"Sent Items\"");
 }
 
-TEST_CASE("NO on SELECT leaves no mailbox selected") {
+TEST_CASE("NO on EXAMINE leaves no mailbox selected") {
     Script s(GENERATE(false, true));
     s.login_and_examine();
     CHECK(s.client.state() == Client::State::selected);
     Error result;
-    s.client.select("Archive", [&](const Error& e, const MailboxInfo&) { result = e; });
-    s.C("A3 SELECT Archive");
+    s.client.examine("Archive", [&](const Error& e, const MailboxInfo&) { result = e; });
+    s.C("A3 EXAMINE Archive");
     s.S("A3 NO [NONEXISTENT] Mailbox doesn't exist: Archive");
     CHECK(result.code == Errc::rejected);
     CHECK(s.client.state() == Client::State::authenticated);

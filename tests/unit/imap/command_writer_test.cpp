@@ -31,9 +31,9 @@ TEST_CASE("synchronizing literals split the command into segments") {
 }
 
 TEST_CASE("LITERAL+ sends everything at once") {
-    auto cmd = CommandWriter("A8", true).word("SELECT").astring("x\r\ny").finish();
+    auto cmd = CommandWriter("A8", true).word("EXAMINE").astring("x\r\ny").finish();
     REQUIRE(cmd.segments.size() == 1);
-    CHECK(cmd.segments[0] == "A8 SELECT {4+}\r\nx\r\ny\r\n");
+    CHECK(cmd.segments[0] == "A8 EXAMINE {4+}\r\nx\r\ny\r\n");
 }
 
 TEST_CASE("LITERAL- only covers small literals") {
