@@ -46,7 +46,7 @@ std::optional<Meeting> as_customer_meeting(const CalendarOccurrence& o, const Ac
 }
 
 EndingDecision decide_endings(const std::vector<Meeting>& meetings, const std::set<OccurrenceKey>& already_ended,
-                              TimePoint now, Seconds catch_up) {
+                              Instant now, Seconds catch_up) {
     EndingDecision d;
     for (const auto& m : meetings) {
         const auto& o = m.occurrence;
@@ -59,6 +59,8 @@ EndingDecision decide_endings(const std::vector<Meeting>& meetings, const std::s
     }
     return d;
 }
+
+std::string_view to_string(MeetingOutcome o) { return o == MeetingOutcome::fired ? "fired" : "expired"; }
 
 nlohmann::json meeting_json(const Meeting& m) {
     const auto& o = m.occurrence;

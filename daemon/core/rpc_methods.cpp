@@ -164,7 +164,15 @@ Nudge existing_nudge(const json& params, RpcBackend& backend) {
     return *n;
 }
 
-bool is_open(const Nudge& n) { return n.state == "pending" || n.state == "snoozed" || n.state == "due"; }
+json apply_request(const Nudge& n, NudgeRequest request, std::optional<TimePoint> until, RpcBackend& backend) {
+    const NudgeChange change = request_change(n, request, backend.now(), until);
+    if (!change.allowed) {
+        throw Failure(code::invalid_state, change.refusal, {{"state", std::string(to_string(n.state))}});
+    }
+    if (!change.changed) return nudge_json(n);
+    backend.set_nudge(n.id, change.state, change.due);
+    return nudge_json(*backend.nudge(n.id));
+}
 
 json nudges_snooze(const json& params, RpcBackend& backend) {
     only_keys(params, {"id", "until", "for"});
@@ -180,18 +188,12 @@ json nudges_snooze(const json& params, RpcBackend& backend) {
         until = backend.now() + *d;
     }
     if (until <= backend.now()) bad_params("\"until\" must be in the future");
-    if (!is_open(n)) throw Failure(code::invalid_state, "nudge " + std::to_string(n.id) + " is " + n.state + "; only open nudges can be snoozed", {{"state", n.state}});
-    backend.set_nudge(n.id, "snoozed", until);
-    return nudge_json(*backend.nudge(n.id));
+    return apply_request(n, NudgeRequest::snooze, until, backend);
 }
 
-json nudges_close(const json& params, RpcBackend& backend, const std::string& state) {
+json nudges_close(const json& params, RpcBackend& backend, NudgeRequest request) {
     only_keys(params, {"id"});
-    Nudge n = existing_nudge(params, backend);
-    if (n.state == state) return nudge_json(n);  // idempotent: a retried request succeeds
-    if (!is_open(n)) throw Failure(code::invalid_state, "nudge " + std::to_string(n.id) + " is already " + n.state, {{"state", n.state}});
-    backend.set_nudge(n.id, state, std::nullopt);
-    return nudge_json(*backend.nudge(n.id));
+    return apply_request(existing_nudge(params, backend), request, std::nullopt, backend);
 }
 
 json nudges_list(const json& params, RpcBackend& backend) {
@@ -222,7 +224,7 @@ json ack(const json& params, RpcBackend& backend) {
 
 json nudge_json(const Nudge& n) {
     return {{"id", n.id}, {"account", n.account}, {"kind", n.kind}, {"due", format_datetime(n.due)},
-            {"state", n.state}, {"text", n.text}};
+            {"state", std::string(to_string(n.state))}, {"text", n.text}};
 }
 
 const std::vector<std::string>& method_names() {
@@ -254,8 +256,8 @@ json dispatch(const std::string& method, const json& raw_params, RpcBackend& bac
     if (method == "deal.reopen") return deal_reopen(params, backend);
     if (method == "nudges.list") return nudges_list(params, backend);
     if (method == "nudges.snooze") return nudges_snooze(params, backend);
-    if (method == "nudges.done") return nudges_close(params, backend, "done");
-    if (method == "nudges.dismiss") return nudges_close(params, backend, "dismissed");
+    if (method == "nudges.done") return nudges_close(params, backend, NudgeRequest::done);
+    if (method == "nudges.dismiss") return nudges_close(params, backend, NudgeRequest::dismiss);
     if (method == "meetings.list") return meetings_list(params, backend);
     if (method == "drafts.list") {
         only_keys(params, {});

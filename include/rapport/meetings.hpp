@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -54,6 +55,11 @@ std::optional<Meeting> as_customer_meeting(const CalendarOccurrence& o, const Ac
 // rules who has it.
 std::vector<std::string> user_addresses(const std::string& settings_address, const Rules& rules);
 
+// How an ended occurrence was handled, kept apart in the store: fired ones were acted on (a
+// summary draft follows), expired ones ended too long ago and are only remembered.
+enum class MeetingOutcome { fired, expired };
+std::string_view to_string(MeetingOutcome o);
+
 struct EndingDecision {
     std::vector<Meeting> fire;    // ended now, or while the daemon was down within catch_up
     std::vector<Meeting> expire;  // ended too long ago: remember silently, never act
@@ -63,7 +69,7 @@ struct EndingDecision {
 // Which customer meetings have ended by `now` and were not handled yet. Cancelled ones never
 // end; a moved one ends at its new end.
 EndingDecision decide_endings(const std::vector<Meeting>& meetings, const std::set<OccurrenceKey>& already_ended,
-                              TimePoint now, Seconds catch_up);
+                              Instant now, Seconds catch_up);
 
 nlohmann::json meeting_json(const Meeting& m);
 

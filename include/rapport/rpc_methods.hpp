@@ -33,7 +33,8 @@ public:
     virtual std::vector<Nudge> record_loss(const LossReport& loss,
                                            const std::vector<PlannedNudge>& nudges) = 0;
     virtual std::size_t reopen(const std::string& account) = 0;
-    virtual bool set_nudge(int64_t id, const std::string& state, std::optional<TimePoint> due) = 0;
+    // Stores a change that the core's nudge state machine allowed.
+    virtual bool set_nudge(int64_t id, NudgeState state, std::optional<TimePoint> due) = 0;
     virtual nlohmann::json meetings(std::optional<TimePoint> from, std::optional<TimePoint> to) = 0;
     virtual nlohmann::json drafts() = 0;
     virtual bool ack_notification(int64_t id) = 0;

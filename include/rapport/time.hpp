@@ -11,6 +11,11 @@ namespace rapport {
 
 using Seconds = std::chrono::seconds;
 using TimePoint = std::chrono::time_point<std::chrono::system_clock, std::chrono::seconds>;
+// Timers and schedules work in milliseconds: a nudge due at 10:00:02 must fire at 10:00:02.000,
+// not somewhere in that second. Stored and shown times stay whole seconds (TimePoint), which
+// convert to an Instant without loss.
+using Millis = std::chrono::milliseconds;
+using Instant = std::chrono::time_point<std::chrono::system_clock, Millis>;
 
 // "PT5M", "P14D", "P1DT12H", "PT2S", "P2W". Years and months are refused: their length varies.
 std::optional<Seconds> parse_duration(std::string_view text);
@@ -34,7 +39,9 @@ std::string format_datetime(TimePoint t);  // always UTC, "Z"
 class Clock {
 public:
     virtual ~Clock() = default;
-    virtual TimePoint now() const = 0;
+    virtual Instant instant() const = 0;
+    // The same moment, truncated to the second (what is stored and shown).
+    TimePoint now() const { return std::chrono::floor<Seconds>(instant()); }
 };
 
 }  // namespace rapport

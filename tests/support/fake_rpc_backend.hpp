@@ -44,9 +44,8 @@ struct FakeBackend : rpc::RpcBackend {
     std::vector<Nudge> nudges(const std::string& filter) override {
         std::vector<Nudge> out;
         for (auto& [id, n] : store) {
-            const bool open = n.state == "pending" || n.state == "snoozed" || n.state == "due";
-            if (filter == "all" || (filter == "open" && open) || (filter == "due" && n.state == "due") ||
-                (filter == "pending" && (n.state == "pending" || n.state == "snoozed")))
+            if (filter == "all" || (filter == "open" && is_open(n.state)) || (filter == "due" && n.state == NudgeState::due) ||
+                (filter == "pending" && is_scheduled(n.state)))
                 out.push_back(n);
         }
         return out;
@@ -61,7 +60,7 @@ struct FakeBackend : rpc::RpcBackend {
         reopen(loss.account);
         std::vector<Nudge> out;
         for (const auto& p : planned) {
-            Nudge n{next++, p.account, p.kind, p.due, "pending", p.text};
+            Nudge n{next++, p.account, p.kind, p.due, NudgeState::pending, p.text};
             store[n.id] = n;
             out.push_back(n);
         }
@@ -70,11 +69,10 @@ struct FakeBackend : rpc::RpcBackend {
     std::size_t reopen(const std::string& account) override {
         std::size_t n = 0;
         for (auto& [id, nudge] : store)
-            if (nudge.account == account && (nudge.state == "pending" || nudge.state == "snoozed" || nudge.state == "due"))
-                nudge.state = "cancelled", ++n;
+            if (nudge.account == account && is_open(nudge.state)) nudge.state = NudgeState::cancelled, ++n;
         return n;
     }
-    bool set_nudge(int64_t id, const std::string& state, std::optional<TimePoint> due) override {
+    bool set_nudge(int64_t id, NudgeState state, std::optional<TimePoint> due) override {
         auto it = store.find(id);
         if (it == store.end()) return false;
         it->second.state = state;

@@ -1,0 +1,56 @@
+#pragma once
+// What to do with one fetched message, decided without I/O: which contacts' activity it
+// updates, which notifications it raises, whether its body is worth fetching. The mail watcher
+// executes the decision (stores it in its next batch) and decides nothing itself.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rapport/message.hpp"
+
+namespace rapport {
+
+// Where a message sits and what the store already knows of it.
+struct MessageContext {
+    std::string mailbox;
+    std::string folder;
+    FolderRole role = FolderRole::other;
+    std::string user_address;
+    // It was in the folder when the folder was first examined (its UID is below the stored
+    // boundary): history updates the contacts' activity and is never announced.
+    bool history = false;
+    // Its Message-ID is already recorded in this folder (e.g. before a UIDVALIDITY change):
+    // whatever it earned was told then.
+    bool already_seen = false;
+    TimePoint now;
+};
+
+// A contact's newest mail in one direction (the store keeps the newest per direction).
+struct ContactTouch {
+    std::string account;
+    std::string address;
+    bool inbound = false;
+    TimePoint when;
+};
+
+// Reasons to fetch a body (BODY.PEEK, size-capped). None yet: bounces, auto-replies and loss
+// phrases arrive with the issue that reads what customers write.
+enum class BodyReason { none };
+
+struct MessageDecision {
+    std::string message_id;  // the message's own, else a stable synthetic key
+    std::vector<ContactTouch> contacts;
+    std::vector<NotificationDraft> notifications;
+    BodyReason fetch_body = BodyReason::none;
+};
+
+MessageDecision decide_message(MessageSummary message, const AccountDirectory& directory,
+                               const MessageContext& context);
+
+// A message without a Message-ID still needs one identity across rescans and builds: a hash
+// (FNV-1a, 64 bits) of its subject, first sender and date, never std::hash (which may change
+// with the standard library and would make every such message new after an upgrade).
+std::string synthetic_message_id(const MessageSummary& message);
+
+}  // namespace rapport
