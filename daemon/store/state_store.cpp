@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <optional>
 
 namespace rapport {
 namespace {
@@ -48,17 +49,33 @@ const char* const kMigrations[] = {
         calendar TEXT NOT NULL, uid TEXT NOT NULL, occurrence INTEGER NOT NULL,
         ended_at INTEGER NOT NULL, PRIMARY KEY (calendar, uid, occurrence));
     )sql",
+    // 2: the first scan's boundary (history vs new mail survives a crash mid-scan); fired and
+    // expired meeting ends kept apart; the unused journal table goes (the effects journal
+    // brings its own schema).
+    R"sql(
+    ALTER TABLE folder_sync ADD COLUMN history_below INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE meetings_ended ADD COLUMN outcome TEXT NOT NULL DEFAULT 'fired';
+    DROP TABLE journal;
+    )sql",
 };
+static_assert(sizeof kMigrations / sizeof kMigrations[0] == rapport::StateStore::kSchemaVersion,
+              "one migration per schema version");
+
 
 int64_t to_db(TimePoint t) { return t.time_since_epoch().count(); }
 TimePoint from_db(int64_t s) { return TimePoint{Seconds{s}}; }
 
+const char* deal_state_name(DealState s) { return s == DealState::lost ? "lost" : "reopened"; }
+
+}  // namespace
+
 // A prepared statement from the store's cache: preparing costs more than most of our queries
 // (measured: lookup's last_contact query went from ~50 us to ~5 us), so statements are
-// prepared once per connection and reset after each use.
+// prepared once per connection and reset after each use. Keyed by the SQL literal's address:
+// each call site passes its own literal.
 class Statement {
 public:
-    Statement(StateStore& store, const std::string& sql) : db_(store.handle()), stmt_(store.cached(sql)) {}
+    Statement(StateStore& store, const char* sql) : store_(store), stmt_(store.cached(sql)) {}
     ~Statement() {
         sqlite3_reset(stmt_);
         sqlite3_clear_bindings(stmt_);
@@ -71,11 +88,12 @@ public:
         return *this;
     }
     Statement& bind_null(int i) { sqlite3_bind_null(stmt_, i); return *this; }
+    Statement& bind_text_or_null(int i, const std::string& v) { return v.empty() ? bind_null(i) : bind(i, v); }
     bool step() {
         const int rc = sqlite3_step(stmt_);
         if (rc == SQLITE_ROW) return true;
         if (rc == SQLITE_DONE) return false;
-        throw StoreError(std::string("state database: ") + sqlite3_errmsg(db_));
+        store_.fail(rc, "a query");
     }
     int64_t integer(int col) { return sqlite3_column_int64(stmt_, col); }
     bool is_null(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
@@ -85,11 +103,15 @@ public:
                                static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
                  : std::string();
     }
+    int64_t changes() { return sqlite3_changes(sqlite3_db_handle(stmt_)); }
+    int64_t last_rowid() { return sqlite3_last_insert_rowid(sqlite3_db_handle(stmt_)); }
 
 private:
-    sqlite3* db_;
+    StateStore& store_;
     sqlite3_stmt* stmt_;
 };
+
+namespace {
 
 StoredNotification read_notification(Statement& s) {
     StoredNotification n;
@@ -104,15 +126,15 @@ StoredNotification read_notification(Statement& s) {
     return n;
 }
 
-StoredNudge read_nudge(Statement& s) {
-    StoredNudge n;
+Nudge read_nudge(Statement& s) {
+    Nudge n;
     n.id = s.integer(0);
     n.account = s.text(1);
     n.kind = s.text(2);
     n.due = from_db(s.integer(3));
-    n.state = s.text(4);
+    // A state this build does not know (written by a newer one) is treated as closed.
+    n.state = parse_nudge_state(s.text(4)).value_or(NudgeState::cancelled);
     n.text = s.text(5);
-    n.created = from_db(s.integer(6));
     return n;
 }
 
@@ -128,33 +150,46 @@ nlohmann::json StoredNotification::to_json() const {
     return j;
 }
 
-nlohmann::json StoredNudge::to_json() const {
-    return {{"id", id}, {"account", account}, {"kind", kind}, {"due", format_datetime(due)},
-            {"state", state}, {"text", text}};
-}
-
 nlohmann::json StoredDraft::to_json() const {
     return {{"id", id}, {"account", account}, {"meeting", meeting}, {"mailbox", mailbox},
             {"subject", subject}, {"created", format_datetime(created)}};
 }
 
-StateStore::StateStore(const std::string& state_dir) {
+// ---------------------------------------------------------------------------------------------
+// Opening, errors, transactions
+
+StateStore::StateStore(const std::string& state_dir, Faults faults) : faults_(std::move(faults)) {
     std::error_code ec;
     std::filesystem::create_directories(state_dir, ec);
-    if (ec) throw StoreError("cannot create state_dir " + state_dir + ": " + ec.message());
+    if (ec)
+        throw StoreError(StoreError::Kind::io, "cannot create state_dir " + state_dir + ": " + ec.message() +
+                                                   "; create it, or set state_dir in the settings to a writable folder");
     ::chmod(state_dir.c_str(), 0700);  // it holds the mail metadata of one person
     path_ = (std::filesystem::path(state_dir) / "state.sqlite").string();
-    if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        nullptr) != SQLITE_OK) {
-        std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-        sqlite3_close(db_);
-        db_ = nullptr;
-        throw StoreError("cannot open state database " + path_ + ": " + msg);
+    const int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+    if (rc != SQLITE_OK) {
+        try {
+            fail(rc, "opening it");
+        } catch (...) {
+            close();
+            throw;
+        }
     }
     ::chmod(path_.c_str(), 0600);
-    sqlite3_busy_timeout(db_, 5000);
+    // Another process (a sqlite3 shell, a backup tool) may hold a lock for a moment: wait a
+    // little, never long — the daemon's thread also serves the API.
+    sqlite3_busy_timeout(db_, 2000);
+    if (faults_.refuse_commit)
+        sqlite3_commit_hook(db_, [](void* self) -> int {
+            return static_cast<StateStore*>(self)->faults_.refuse_commit() ? 1 : 0;
+        }, this);
     try {
-        exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+        // A file that is not a database fails here, not later.
+        exec("PRAGMA journal_mode=WAL");
+        exec("PRAGMA synchronous=NORMAL");
+        exec("PRAGMA foreign_keys=ON");
+        if (faults_.max_pages) exec(("PRAGMA max_page_count=" + std::to_string(*faults_.max_pages)).c_str());
         migrate();
     } catch (...) {
         close();
@@ -172,23 +207,53 @@ void StateStore::close() {
 
 StateStore::~StateStore() { close(); }
 
-sqlite3_stmt* StateStore::cached(const std::string& sql) {
+void StateStore::fail(int rc, const std::string& doing) {
+    const std::string detail = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    const std::string db = "state database " + path_;
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            throw StoreError(StoreError::Kind::busy,
+                             db + " is locked by another process (" + detail +
+                                 "); close any program that has it open, such as a sqlite3 shell. rapportd retries.");
+        case SQLITE_READONLY:
+            throw StoreError(StoreError::Kind::read_only,
+                             db + " is read-only (" + detail + "); make the file and its folder writable by this user.");
+        case SQLITE_FULL:
+            throw StoreError(StoreError::Kind::full,
+                             "the disk holding " + db + " is full; free some space. rapportd retries; nothing already "
+                             "stored is lost.");
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+            throw StoreError(StoreError::Kind::corrupt,
+                             db + " is damaged (" + detail + "). Stop rapportd and restore the file from a backup, or "
+                             "move it away: a new one is made at the next start (folders are scanned again; stored "
+                             "nudges and notifications are lost).");
+        case SQLITE_IOERR:
+        case SQLITE_CANTOPEN:
+        case SQLITE_PERM:
+            throw StoreError(StoreError::Kind::io, "cannot use " + db + " while " + doing + " (" + detail +
+                                                       "); check the disk and the permissions of state_dir.");
+        case SQLITE_MISUSE:
+            throw StoreError(StoreError::Kind::misuse, db + ": " + detail + " (a bug in rapportd; please report it)");
+        default:
+            throw StoreError(StoreError::Kind::other, db + ": " + doing + " failed: " + detail);
+    }
+}
+
+sqlite3_stmt* StateStore::cached(const char* sql) {
     auto it = statements_.find(sql);
     if (it != statements_.end()) return it->second;
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
-        throw StoreError(std::string("state database: ") + sqlite3_errmsg(db_));
+    const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) fail(rc, "preparing a query");
     statements_.emplace(sql, stmt);
     return stmt;
 }
 
-void StateStore::exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-        std::string msg = err ? err : "unknown error";
-        sqlite3_free(err);
-        throw StoreError("state database " + path_ + ": " + msg);
-    }
+void StateStore::exec(const char* sql) {
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) fail(rc, "writing");
 }
 
 int StateStore::schema_version() {
@@ -200,287 +265,180 @@ int StateStore::schema_version() {
 void StateStore::migrate() {
     const int current = schema_version();
     if (current > kSchemaVersion)
-        throw StoreError("state database " + path_ + " was written by a newer rapportd (schema " +
-                         std::to_string(current) + "); upgrade rapportd or move the file away");
+        throw StoreError(StoreError::Kind::other,
+                         "state database " + path_ + " was written by a newer rapportd (schema " +
+                             std::to_string(current) + "); upgrade rapportd or move the file away");
     for (int v = current; v < kSchemaVersion; ++v) {
-        exec("BEGIN IMMEDIATE");
-        try {
+        run_write([&](WriteTx&) {
             exec(kMigrations[v]);
-            exec("PRAGMA user_version = " + std::to_string(v + 1));
-            exec("COMMIT");
-        } catch (...) {
-            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-            throw;
-        }
+            exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str());
+        });
     }
 }
 
-void StateStore::begin() { exec("BEGIN IMMEDIATE"); }
-void StateStore::commit() { exec("COMMIT"); }
-void StateStore::rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
-
-void StateStore::set_meta(const std::string& key, const std::string& value) {
-    Statement s(*this, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-    s.bind(1, key).bind(2, value).step();
+void StateStore::run_write(const std::function<void(WriteTx&)>& fn) {
+    if (in_transaction_)
+        throw StoreError(StoreError::Kind::misuse,
+                         "state database " + path_ + ": a write inside another transaction (a bug in rapportd; please report it)");
+    exec("BEGIN IMMEDIATE");
+    in_transaction_ = true;
+    try {
+        WriteTx tx(*this);
+        fn(tx);
+        exec("COMMIT");
+        in_transaction_ = false;
+    } catch (...) {
+        // A refused COMMIT (commit hook, disk full) may already have ended the transaction.
+        if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        in_transaction_ = false;
+        throw;
+    }
 }
 
-std::optional<std::string> StateStore::meta(const std::string& key) {
-    Statement s(*this, "SELECT value FROM meta WHERE key = ?");
+void StateStore::run_read(const std::function<void(ReadTx&)>& fn) {
+    if (in_transaction_)
+        throw StoreError(StoreError::Kind::misuse,
+                         "state database " + path_ + ": a read inside another transaction (a bug in rapportd; please report it)");
+    exec("BEGIN");
+    in_transaction_ = true;
+    try {
+        ReadTx tx(*this);
+        fn(tx);
+        exec("COMMIT");
+        in_transaction_ = false;
+    } catch (...) {
+        if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        in_transaction_ = false;
+        throw;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+
+std::optional<std::string> ReadTx::meta(const std::string& key) {
+    Statement s(store_, "SELECT value FROM meta WHERE key = ?");
     s.bind(1, key);
     if (!s.step()) return std::nullopt;
     return s.text(0);
 }
 
-StoredNotification StateStore::add_notification(const std::string& kind, TimePoint time,
-                                                const std::string& account,
-                                                const std::string& text,
-                                                const nlohmann::json& extra) {
-    Statement s(*this, "INSERT INTO notifications(kind, time, account, text, extra) VALUES(?, ?, ?, ?, ?)");
-    s.bind(1, kind).bind(2, to_db(time));
-    if (account.empty()) s.bind_null(3); else s.bind(3, account);
-    s.bind(4, text).bind(5, extra.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    s.step();
-    StoredNotification n;
-    n.id = sqlite3_last_insert_rowid(db_);
-    n.kind = kind;
-    n.time = time;
-    n.account = account;
-    n.text = text;
-    n.extra = extra.is_object() ? extra : nlohmann::json::object();
-    return n;
-}
-
-std::vector<StoredNotification> StateStore::notifications_after(int64_t after, std::size_t limit) {
-    Statement s(*this, "SELECT id, kind, time, account, text, extra, acked FROM notifications "
-                     "WHERE id > ? ORDER BY id LIMIT ?");
+std::vector<StoredNotification> ReadTx::notifications_after(int64_t after, std::size_t limit) {
+    Statement s(store_, "SELECT id, kind, time, account, text, extra, acked FROM notifications "
+                        "WHERE id > ? ORDER BY id LIMIT ?");
     s.bind(1, after).bind(2, static_cast<int64_t>(limit));
     std::vector<StoredNotification> out;
     while (s.step()) out.push_back(read_notification(s));
     return out;
 }
 
-bool StateStore::ack_notification(int64_t id) {
-    Statement s(*this, "UPDATE notifications SET acked = 1, acked_at = strftime('%s','now') WHERE id = ?");
-    s.bind(1, id).step();
-    return sqlite3_changes(db_) > 0;
-}
-
-int64_t StateStore::last_notification_id() {
-    Statement s(*this, "SELECT COALESCE(MAX(id), 0) FROM notifications");
+int64_t ReadTx::last_notification_id() {
+    // The sequence, not MAX(id): after the newest rows were pruned, MAX would go back.
+    Statement s(store_, "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'notifications'), 0)");
     s.step();
     return s.integer(0);
 }
 
-std::size_t StateStore::prune_notifications(TimePoint acked_before) {
-    // AUTOINCREMENT keeps ids increasing even after the newest rows are pruned.
-    Statement s(*this, "DELETE FROM notifications WHERE acked = 1 AND time < ?");
-    s.bind(1, to_db(acked_before)).step();
-    return static_cast<std::size_t>(sqlite3_changes(db_));
-}
-
-StoredNudge StateStore::add_nudge(const std::string& account, const std::string& kind,
-                                  TimePoint due, const std::string& text, TimePoint created) {
-    Statement s(*this, "INSERT INTO nudges(account, kind, due, state, text, created) VALUES(?, ?, ?, 'pending', ?, ?)");
-    s.bind(1, account).bind(2, kind).bind(3, to_db(due)).bind(4, text).bind(5, to_db(created)).step();
-    StoredNudge n;
-    n.id = sqlite3_last_insert_rowid(db_);
-    n.account = account;
-    n.kind = kind;
-    n.due = due;
-    n.state = "pending";
-    n.text = text;
-    n.created = created;
-    return n;
-}
-
-std::optional<StoredNudge> StateStore::nudge(int64_t id) {
-    Statement s(*this, "SELECT id, account, kind, due, state, text, created FROM nudges WHERE id = ?");
+std::optional<Nudge> ReadTx::nudge(int64_t id) {
+    Statement s(store_, "SELECT id, account, kind, due, state, text FROM nudges WHERE id = ?");
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
     return read_nudge(s);
 }
 
-std::vector<StoredNudge> StateStore::nudges(const std::string& filter) {
-    std::string sql = "SELECT id, account, kind, due, state, text, created FROM nudges";
-    if (filter == "pending") sql += " WHERE state IN ('pending', 'snoozed')";
-    else if (filter == "due") sql += " WHERE state = 'due'";
-    else if (filter == "open") sql += " WHERE state IN ('pending', 'snoozed', 'due')";
-    sql += " ORDER BY due, id";
-    Statement s(*this, sql);
-    std::vector<StoredNudge> out;
+std::vector<Nudge> ReadTx::nudges(NudgeFilter filter) {
+    const char* sql = nullptr;
+    switch (filter) {
+        case NudgeFilter::scheduled:
+            sql = "SELECT id, account, kind, due, state, text FROM nudges "
+                  "WHERE state IN ('pending', 'snoozed') ORDER BY due, id";
+            break;
+        case NudgeFilter::due:
+            sql = "SELECT id, account, kind, due, state, text FROM nudges WHERE state = 'due' ORDER BY due, id";
+            break;
+        case NudgeFilter::open:
+            sql = "SELECT id, account, kind, due, state, text FROM nudges "
+                  "WHERE state IN ('pending', 'snoozed', 'due') ORDER BY due, id";
+            break;
+        case NudgeFilter::all:
+            sql = "SELECT id, account, kind, due, state, text FROM nudges ORDER BY due, id";
+            break;
+    }
+    Statement s(store_, sql);
+    std::vector<Nudge> out;
     while (s.step()) out.push_back(read_nudge(s));
     return out;
 }
 
-bool StateStore::update_nudge(int64_t id, const std::string& state, std::optional<TimePoint> due) {
-    if (due) {
-        Statement s(*this, "UPDATE nudges SET state = ?, due = ? WHERE id = ?");
-        s.bind(1, state).bind(2, to_db(*due)).bind(3, id).step();
-    } else {
-        Statement s(*this, "UPDATE nudges SET state = ? WHERE id = ?");
-        s.bind(1, state).bind(2, id).step();
-    }
-    return sqlite3_changes(db_) > 0;
+std::optional<DealRecord> ReadTx::deal(const std::string& account) {
+    Statement s(store_, "SELECT account, state, COALESCE(lost_at, 0), COALESCE(competitor, ''), "
+                        "COALESCE(delivery, ''), COALESCE(note, ''), updated FROM deals WHERE account = ?");
+    s.bind(1, account);
+    if (!s.step()) return std::nullopt;
+    DealRecord d;
+    d.account = s.text(0);
+    d.state = s.text(1) == "lost" ? DealState::lost : DealState::reopened;
+    d.lost_at = from_db(s.integer(2));
+    d.competitor = s.text(3);
+    d.delivery = s.text(4);
+    d.note = s.text(5);
+    d.updated = from_db(s.integer(6));
+    return d;
 }
 
-std::size_t StateStore::cancel_nudges(const std::string& account) {
-    Statement s(*this, "UPDATE nudges SET state = 'cancelled' WHERE account = ? AND state IN ('pending', 'snoozed', 'due')");
-    s.bind(1, account).step();
-    return static_cast<std::size_t>(sqlite3_changes(db_));
-}
-
-std::vector<StoredNudge> StateStore::nudges_due_by(TimePoint now) {
-    Statement s(*this, "SELECT id, account, kind, due, state, text, created FROM nudges "
-                     "WHERE state IN ('pending', 'snoozed') AND due <= ? ORDER BY due, id");
-    s.bind(1, to_db(now));
-    std::vector<StoredNudge> out;
-    while (s.step()) out.push_back(read_nudge(s));
-    return out;
-}
-
-std::vector<StoredNudge> StateStore::record_loss(const std::string& account, TimePoint lost_at,
-                                                 const std::string& competitor,
-                                                 const std::string& delivery, const std::string& note,
-                                                 const std::vector<PlannedNudgeRow>& nudges) {
-    begin();
-    try {
-        cancel_nudges(account);
-        Statement s(*this, "INSERT INTO deals(account, state, lost_at, competitor, delivery, note, updated) "
-                         "VALUES(?, 'lost', ?, ?, ?, ?, ?) ON CONFLICT(account) DO UPDATE SET state = 'lost', "
-                         "lost_at = excluded.lost_at, competitor = excluded.competitor, "
-                         "delivery = excluded.delivery, note = excluded.note, updated = excluded.updated");
-        s.bind(1, account).bind(2, to_db(lost_at)).bind(3, competitor).bind(4, delivery).bind(5, note)
-            .bind(6, to_db(lost_at)).step();
-        std::vector<StoredNudge> out;
-        for (const auto& n : nudges) out.push_back(add_nudge(account, n.kind, n.due, n.text, lost_at));
-        commit();
-        return out;
-    } catch (...) {
-        rollback();
-        throw;
-    }
-}
-
-std::size_t StateStore::reopen_deal(const std::string& account, TimePoint now) {
-    begin();
-    try {
-        const std::size_t cancelled = cancel_nudges(account);
-        Statement s(*this, "UPDATE deals SET state = 'reopened', updated = ? WHERE account = ?");
-        s.bind(1, to_db(now)).bind(2, account).step();
-        commit();
-        return cancelled;
-    } catch (...) {
-        rollback();
-        throw;
-    }
-}
-
-std::optional<TimePoint> StateStore::last_contact(const std::string& account, const std::string& address) {
-    Statement s(*this, "SELECT MAX(COALESCE(last_in, 0), COALESCE(last_out, 0)) FROM contact_activity "
-                     "WHERE account = ? AND address = ?");
-    s.bind(1, account).bind(2, address);
-    if (!s.step() || s.is_null(0) || s.integer(0) == 0) return std::nullopt;
-    return from_db(s.integer(0));
-}
-
-std::vector<StoredNudge> StateStore::fire_due_nudges(TimePoint now, const NudgeFired& on_fired) {
-    std::vector<StoredNudge> fired;
-    begin();
-    try {
-        for (auto& n : nudges_due_by(now)) {
-            update_nudge(n.id, "due", std::nullopt);
-            n.state = "due";
-            on_fired(n);  // stores the notification inside this same transaction
-            fired.push_back(n);
-        }
-        commit();
-    } catch (...) {
-        rollback();
-        throw;
-    }
-    return fired;
-}
-
-std::optional<StateStore::FolderMark> StateStore::folder_mark(const std::string& mailbox, const std::string& folder) {
-    Statement s(*this, "SELECT uidvalidity, last_uid, COALESCE(highestmodseq, 0), scanned FROM folder_sync "
-                     "WHERE mailbox = ? AND folder = ?");
+std::optional<FolderMark> ReadTx::folder_mark(const std::string& mailbox, const std::string& folder) {
+    Statement s(store_, "SELECT uidvalidity, last_uid, COALESCE(highestmodseq, 0), history_below, scanned "
+                        "FROM folder_sync WHERE mailbox = ? AND folder = ?");
     s.bind(1, mailbox).bind(2, folder);
     if (!s.step()) return std::nullopt;
     FolderMark m;
     m.uidvalidity = static_cast<uint32_t>(s.integer(0));
     m.last_uid = static_cast<uint32_t>(s.integer(1));
     m.highestmodseq = static_cast<uint64_t>(s.integer(2));
-    m.scanned = s.integer(3) != 0;
+    m.history_below = static_cast<uint32_t>(s.integer(3));
+    m.scanned = s.integer(4) != 0;
     return m;
 }
 
-void StateStore::set_folder_mark(const std::string& mailbox, const std::string& folder, const FolderMark& m) {
-    Statement s(*this, "INSERT INTO folder_sync(mailbox, folder, uidvalidity, last_uid, highestmodseq, scanned) "
-                     "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(mailbox, folder) DO UPDATE SET "
-                     "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
-                     "highestmodseq = excluded.highestmodseq, scanned = excluded.scanned");
-    s.bind(1, mailbox).bind(2, folder).bind(3, static_cast<int64_t>(m.uidvalidity))
-        .bind(4, static_cast<int64_t>(m.last_uid)).bind(5, static_cast<int64_t>(m.highestmodseq))
-        .bind(6, m.scanned ? 1 : 0).step();
-}
-
-bool StateStore::message_seen(const std::string& mailbox, const std::string& folder, const std::string& message_id) {
-    Statement s(*this, "SELECT 1 FROM seen_messages WHERE mailbox = ? AND folder = ? AND message_id = ?");
+bool ReadTx::message_seen(const std::string& mailbox, const std::string& folder, const std::string& message_id) {
+    Statement s(store_, "SELECT 1 FROM seen_messages WHERE mailbox = ? AND folder = ? AND message_id = ?");
     s.bind(1, mailbox).bind(2, folder).bind(3, message_id);
     return s.step();
 }
 
-void StateStore::record_message(const std::string& mailbox, const std::string& folder,
-                                const std::string& message_id, uint32_t uid, TimePoint seen_at) {
-    Statement s(*this, "INSERT INTO seen_messages(mailbox, folder, message_id, uid, seen_at) VALUES(?, ?, ?, ?, ?) "
-                     "ON CONFLICT(mailbox, folder, message_id) DO UPDATE SET uid = excluded.uid");
-    s.bind(1, mailbox).bind(2, folder).bind(3, message_id).bind(4, static_cast<int64_t>(uid))
-        .bind(5, to_db(seen_at)).step();
-}
-
-int64_t StateStore::messages_seen(const std::string& mailbox) {
-    Statement s(*this, "SELECT COUNT(*) FROM seen_messages WHERE mailbox = ?");
+int64_t ReadTx::messages_seen(const std::string& mailbox) {
+    Statement s(store_, "SELECT COUNT(*) FROM seen_messages WHERE mailbox = ?");
     s.bind(1, mailbox);
     s.step();
     return s.integer(0);
 }
 
-void StateStore::record_contact(const std::string& account, const std::string& address, bool inbound,
-                                TimePoint when, const std::string& message_id) {
-    // Keeps the newest date per direction; an older message seen later changes nothing.
-    const char* sql = inbound
-        ? "INSERT INTO contact_activity(account, address, last_in, last_in_id) VALUES(?, ?, ?, ?) "
-          "ON CONFLICT(account, address) DO UPDATE SET last_in = excluded.last_in, last_in_id = excluded.last_in_id "
-          "WHERE last_in IS NULL OR excluded.last_in > last_in"
-        : "INSERT INTO contact_activity(account, address, last_out, last_out_id) VALUES(?, ?, ?, ?) "
-          "ON CONFLICT(account, address) DO UPDATE SET last_out = excluded.last_out, last_out_id = excluded.last_out_id "
-          "WHERE last_out IS NULL OR excluded.last_out > last_out";
-    Statement s(*this, sql);
-    s.bind(1, account).bind(2, address).bind(3, to_db(when)).bind(4, message_id).step();
+int64_t ReadTx::messages_seen(const std::string& mailbox, const std::string& folder) {
+    Statement s(store_, "SELECT COUNT(*) FROM seen_messages WHERE mailbox = ? AND folder = ?");
+    s.bind(1, mailbox).bind(2, folder);
+    s.step();
+    return s.integer(0);
 }
 
-std::vector<StateStore::EndedMeeting> StateStore::ended_meetings() {
-    Statement s(*this, "SELECT calendar, uid, occurrence FROM meetings_ended");
+std::optional<TimePoint> ReadTx::last_contact(const std::string& account, const std::string& address) {
+    Statement s(store_, "SELECT MAX(COALESCE(last_in, 0), COALESCE(last_out, 0)) FROM contact_activity "
+                        "WHERE account = ? AND address = ?");
+    s.bind(1, account).bind(2, address);
+    if (!s.step() || s.is_null(0) || s.integer(0) == 0) return std::nullopt;
+    return from_db(s.integer(0));
+}
+
+std::vector<EndedMeeting> ReadTx::ended_meetings() {
+    Statement s(store_, "SELECT calendar, uid, occurrence, outcome FROM meetings_ended");
     std::vector<EndedMeeting> out;
-    while (s.step()) out.push_back({s.text(0), s.text(1), s.integer(2)});
+    while (s.step())
+        out.push_back({s.text(0), s.text(1), s.integer(2),
+                       s.text(3) == "expired" ? MeetingOutcome::expired : MeetingOutcome::fired});
     return out;
 }
 
-bool StateStore::record_meeting_end(const std::string& calendar, const std::string& uid, TimePoint occurrence,
-                                    TimePoint ended_at) {
-    Statement s(*this, "INSERT OR IGNORE INTO meetings_ended(calendar, uid, occurrence, ended_at) VALUES(?, ?, ?, ?)");
-    s.bind(1, calendar).bind(2, uid).bind(3, to_db(occurrence)).bind(4, to_db(ended_at)).step();
-    return sqlite3_changes(db_) > 0;
-}
-
-std::size_t StateStore::prune_ended_meetings(TimePoint occurrence_before) {
-    Statement s(*this, "DELETE FROM meetings_ended WHERE occurrence < ?");
-    s.bind(1, to_db(occurrence_before)).step();
-    return static_cast<std::size_t>(sqlite3_changes(db_));
-}
-
-std::vector<StoredDraft> StateStore::drafts() {
-    Statement s(*this, "SELECT id, account, meeting, mailbox, subject, created FROM drafts ORDER BY created DESC, id");
+std::vector<StoredDraft> ReadTx::drafts() {
+    Statement s(store_, "SELECT id, account, meeting, mailbox, subject, created FROM drafts ORDER BY created DESC, id");
     std::vector<StoredDraft> out;
     while (s.step()) {
         StoredDraft d;
@@ -493,6 +451,122 @@ std::vector<StoredDraft> StateStore::drafts() {
         out.push_back(std::move(d));
     }
     return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes
+
+void WriteTx::set_meta(const std::string& key, const std::string& value) {
+    Statement s(store_, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    s.bind(1, key).bind(2, value).step();
+}
+
+StoredNotification WriteTx::add_notification(const std::string& kind, TimePoint time, const std::string& account,
+                                             const std::string& text, const nlohmann::json& extra) {
+    Statement s(store_, "INSERT INTO notifications(kind, time, account, text, extra) VALUES(?, ?, ?, ?, ?)");
+    s.bind(1, kind).bind(2, to_db(time)).bind_text_or_null(3, account).bind(4, text);
+    s.bind(5, extra.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    s.step();
+    StoredNotification n;
+    n.id = s.last_rowid();
+    n.kind = kind;
+    n.time = time;
+    n.account = account;
+    n.text = text;
+    n.extra = extra.is_object() ? extra : nlohmann::json::object();
+    return n;
+}
+
+bool WriteTx::ack_notification(int64_t id, TimePoint when) {
+    Statement s(store_, "UPDATE notifications SET acked = 1, acked_at = COALESCE(acked_at, ?) WHERE id = ?");
+    s.bind(1, to_db(when)).bind(2, id).step();
+    return s.changes() > 0;
+}
+
+std::size_t WriteTx::prune_notifications(TimePoint acked_before) {
+    Statement s(store_, "DELETE FROM notifications WHERE acked = 1 AND time < ?");
+    s.bind(1, to_db(acked_before)).step();
+    return static_cast<std::size_t>(s.changes());
+}
+
+Nudge WriteTx::add_nudge(const PlannedNudge& p, TimePoint created) {
+    Statement s(store_, "INSERT INTO nudges(account, kind, due, state, text, created) VALUES(?, ?, ?, 'pending', ?, ?)");
+    s.bind(1, p.account).bind(2, p.kind).bind(3, to_db(p.due)).bind(4, p.text).bind(5, to_db(created)).step();
+    return Nudge{s.last_rowid(), p.account, p.kind, p.due, NudgeState::pending, p.text};
+}
+
+bool WriteTx::set_nudge(int64_t id, NudgeState state, std::optional<TimePoint> due) {
+    const std::string name(to_string(state));
+    if (due) {
+        Statement s(store_, "UPDATE nudges SET state = ?, due = ? WHERE id = ?");
+        s.bind(1, name).bind(2, to_db(*due)).bind(3, id).step();
+        return s.changes() > 0;
+    }
+    Statement s(store_, "UPDATE nudges SET state = ? WHERE id = ?");
+    s.bind(1, name).bind(2, id).step();
+    return s.changes() > 0;
+}
+
+std::size_t WriteTx::cancel_open_nudges(const std::string& account) {
+    Statement s(store_, "UPDATE nudges SET state = 'cancelled' WHERE account = ? AND state IN ('pending', 'snoozed', 'due')");
+    s.bind(1, account).step();
+    return static_cast<std::size_t>(s.changes());
+}
+
+void WriteTx::set_deal(const DealRecord& d) {
+    Statement s(store_, "INSERT INTO deals(account, state, lost_at, competitor, delivery, note, updated) "
+                        "VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(account) DO UPDATE SET state = excluded.state, "
+                        "lost_at = excluded.lost_at, competitor = excluded.competitor, "
+                        "delivery = excluded.delivery, note = excluded.note, updated = excluded.updated");
+    s.bind(1, d.account).bind(2, std::string(deal_state_name(d.state))).bind(3, to_db(d.lost_at)).bind(4, d.competitor)
+        .bind(5, d.delivery).bind(6, d.note).bind(7, to_db(d.updated)).step();
+}
+
+void WriteTx::set_folder_mark(const std::string& mailbox, const std::string& folder, const FolderMark& m) {
+    Statement s(store_, "INSERT INTO folder_sync(mailbox, folder, uidvalidity, last_uid, highestmodseq, history_below, scanned) "
+                        "VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(mailbox, folder) DO UPDATE SET "
+                        "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
+                        "highestmodseq = excluded.highestmodseq, history_below = excluded.history_below, "
+                        "scanned = excluded.scanned");
+    s.bind(1, mailbox).bind(2, folder).bind(3, static_cast<int64_t>(m.uidvalidity))
+        .bind(4, static_cast<int64_t>(m.last_uid)).bind(5, static_cast<int64_t>(m.highestmodseq))
+        .bind(6, static_cast<int64_t>(m.history_below)).bind(7, m.scanned ? 1 : 0).step();
+}
+
+void WriteTx::record_message(const std::string& mailbox, const std::string& folder, const std::string& message_id,
+                             uint32_t uid, TimePoint seen_at) {
+    Statement s(store_, "INSERT INTO seen_messages(mailbox, folder, message_id, uid, seen_at) VALUES(?, ?, ?, ?, ?) "
+                        "ON CONFLICT(mailbox, folder, message_id) DO UPDATE SET uid = excluded.uid");
+    s.bind(1, mailbox).bind(2, folder).bind(3, message_id).bind(4, static_cast<int64_t>(uid)).bind(5, to_db(seen_at)).step();
+}
+
+void WriteTx::record_contact(const std::string& account, const std::string& address, bool inbound, TimePoint when,
+                             const std::string& message_id) {
+    if (inbound) {
+        Statement s(store_, "INSERT INTO contact_activity(account, address, last_in, last_in_id) VALUES(?, ?, ?, ?) "
+                            "ON CONFLICT(account, address) DO UPDATE SET last_in = excluded.last_in, "
+                            "last_in_id = excluded.last_in_id WHERE last_in IS NULL OR excluded.last_in > last_in");
+        s.bind(1, account).bind(2, address).bind(3, to_db(when)).bind(4, message_id).step();
+    } else {
+        Statement s(store_, "INSERT INTO contact_activity(account, address, last_out, last_out_id) VALUES(?, ?, ?, ?) "
+                            "ON CONFLICT(account, address) DO UPDATE SET last_out = excluded.last_out, "
+                            "last_out_id = excluded.last_out_id WHERE last_out IS NULL OR excluded.last_out > last_out");
+        s.bind(1, account).bind(2, address).bind(3, to_db(when)).bind(4, message_id).step();
+    }
+}
+
+bool WriteTx::record_meeting_end(const EndedMeeting& m, TimePoint ended_at) {
+    Statement s(store_, "INSERT OR IGNORE INTO meetings_ended(calendar, uid, occurrence, ended_at, outcome) "
+                        "VALUES(?, ?, ?, ?, ?)");
+    s.bind(1, m.calendar).bind(2, m.uid).bind(3, m.occurrence).bind(4, to_db(ended_at))
+        .bind(5, std::string(to_string(m.outcome))).step();
+    return s.changes() > 0;
+}
+
+std::size_t WriteTx::prune_ended_meetings(TimePoint occurrence_before) {
+    Statement s(store_, "DELETE FROM meetings_ended WHERE occurrence < ?");
+    s.bind(1, to_db(occurrence_before)).step();
+    return static_cast<std::size_t>(s.changes());
 }
 
 }  // namespace rapport

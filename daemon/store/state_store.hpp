@@ -1,18 +1,30 @@
 #pragma once
-// The daemon's memory across restarts: sync marks, the effect journal, notifications, nudges,
-// drafts, contact activity. One SQLite file in WAL mode under state_dir; every write goes
-// through here so the schema lives in one place.
+// The daemon's memory across restarts: sync marks, notifications, nudges, deals, drafts,
+// contact activity, ended meetings. One SQLite file in WAL mode under state_dir.
+//
+// Whole transactions only. Every change goes through write(): it begins, runs the caller's
+// function with a WriteTx, and commits — or rolls back its own work and throws — before it
+// returns. Nothing can hold a transaction open across an asynchronous step, and one writer's
+// failure can never undo another's work (the old API let a watcher keep BEGIN open across
+// network callbacks; a second folder's BEGIN then failed and rolled back the first's batch).
+// Reads go through read(), which sees one consistent snapshot.
+//
+// All of it runs on the daemon's thread. The schema lives in this file's .cpp only.
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "rapport/folder_sync.hpp"
+#include "rapport/meetings.hpp"
+#include "rapport/nudges.hpp"
 #include "rapport/time.hpp"
 
 struct sqlite3;
@@ -22,7 +34,14 @@ namespace rapport {
 
 class StoreError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    // What went wrong, so callers can tell a busy database (retry soon) from a broken one.
+    enum class Kind { busy, read_only, full, corrupt, io, misuse, other };
+    StoreError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+    explicit StoreError(const std::string& message) : StoreError(Kind::other, message) {}
+    Kind kind() const { return kind_; }
+
+private:
+    Kind kind_;
 };
 
 struct StoredNotification {
@@ -36,17 +55,6 @@ struct StoredNotification {
     nlohmann::json to_json() const;  // the params of a "notify" message (CONTRACT.md)
 };
 
-struct StoredNudge {
-    int64_t id = 0;
-    std::string account;
-    std::string kind;
-    TimePoint due;
-    std::string state;  // pending | due | snoozed | done | dismissed | cancelled
-    std::string text;
-    TimePoint created;
-    nlohmann::json to_json() const;
-};
-
 struct StoredDraft {
     std::string id;
     std::string account;
@@ -57,12 +65,110 @@ struct StoredDraft {
     nlohmann::json to_json() const;
 };
 
+// Per watched folder, mbsync-style (rapport/folder_sync.hpp).
+using FolderMark = SyncMark;
+
+enum class DealState { lost, reopened };
+
+struct DealRecord {
+    std::string account;
+    DealState state = DealState::lost;
+    TimePoint lost_at;
+    std::string competitor;
+    std::string delivery;  // ISO date or empty
+    std::string note;
+    TimePoint updated;
+};
+
+struct EndedMeeting {
+    std::string calendar, uid;
+    int64_t occurrence = 0;
+    MeetingOutcome outcome = MeetingOutcome::fired;
+};
+
+enum class NudgeFilter { scheduled /* pending + snoozed */, due, open /* + due */, all };
+
+class StateStore;
+
+// Queries, valid only inside read() or write().
+class ReadTx {
+public:
+    std::optional<std::string> meta(const std::string& key);
+
+    std::vector<StoredNotification> notifications_after(int64_t after, std::size_t limit);
+    int64_t last_notification_id();
+
+    std::optional<Nudge> nudge(int64_t id);
+    std::vector<Nudge> nudges(NudgeFilter filter);
+    std::optional<DealRecord> deal(const std::string& account);
+
+    std::optional<FolderMark> folder_mark(const std::string& mailbox, const std::string& folder);
+    // True when this Message-ID was already recorded in this folder (any UIDVALIDITY): a
+    // rescan after a UIDVALIDITY change must not repeat what it already told.
+    bool message_seen(const std::string& mailbox, const std::string& folder, const std::string& message_id);
+    int64_t messages_seen(const std::string& mailbox);
+    int64_t messages_seen(const std::string& mailbox, const std::string& folder);
+    std::optional<TimePoint> last_contact(const std::string& account, const std::string& address);
+
+    std::vector<EndedMeeting> ended_meetings();
+    std::vector<StoredDraft> drafts();
+
+protected:
+    explicit ReadTx(StateStore& store) : store_(store) {}
+    StateStore& store_;
+    friend class StateStore;
+};
+
+// Changes, valid only inside write(); committed together when the function returns.
+class WriteTx : public ReadTx {
+public:
+    void set_meta(const std::string& key, const std::string& value);
+
+    // Ids increase and are never reused (AUTOINCREMENT), also after pruning.
+    StoredNotification add_notification(const std::string& kind, TimePoint time, const std::string& account,
+                                        const std::string& text, const nlohmann::json& extra);
+    bool ack_notification(int64_t id, TimePoint when);
+    // Removes acknowledged notifications older than the cutoff.
+    std::size_t prune_notifications(TimePoint acked_before);
+
+    Nudge add_nudge(const PlannedNudge& planned, TimePoint created);
+    bool set_nudge(int64_t id, NudgeState state, std::optional<TimePoint> due);
+    std::size_t cancel_open_nudges(const std::string& account);
+    void set_deal(const DealRecord& deal);
+
+    void set_folder_mark(const std::string& mailbox, const std::string& folder, const FolderMark& mark);
+    void record_message(const std::string& mailbox, const std::string& folder, const std::string& message_id,
+                        uint32_t uid, TimePoint seen_at);
+    // Keeps the newest date per direction; an older message seen later changes nothing.
+    void record_contact(const std::string& account, const std::string& address, bool inbound, TimePoint when,
+                        const std::string& message_id);
+
+    // False when it was already recorded: act only on true.
+    bool record_meeting_end(const EndedMeeting& meeting, TimePoint ended_at);
+    std::size_t prune_ended_meetings(TimePoint occurrence_before);
+
+private:
+    explicit WriteTx(StateStore& store) : ReadTx(store) {}
+    friend class StateStore;
+};
+
 class StateStore {
 public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
-    // Creates state_dir (0700) and the database if missing, migrates older schemas.
-    explicit StateStore(const std::string& state_dir);
+    // Faults a test can inject to prove that a failed write leaves everything else intact.
+    struct Faults {
+        // Asked before each COMMIT; true makes SQLite refuse the commit (the write rolls back
+        // and throws, exactly as a real failure would).
+        std::function<bool()> refuse_commit;
+        // Caps the database's size in pages, so a test can fill the "disk".
+        std::optional<int64_t> max_pages;
+    };
+
+    // Creates state_dir (0700) and the database if missing, migrates older schemas. Throws
+    // StoreError naming the file and what to do when it cannot (locked, read-only, corrupt,
+    // written by a newer rapportd).
+    explicit StateStore(const std::string& state_dir, Faults faults = {});
     ~StateStore();
     StateStore(const StateStore&) = delete;
     StateStore& operator=(const StateStore&) = delete;
@@ -70,96 +176,51 @@ public:
     const std::string& path() const { return path_; }
     int schema_version();
 
-    // Key/value for small facts (e.g. when the rules were last loaded).
-    void set_meta(const std::string& key, const std::string& value);
-    std::optional<std::string> meta(const std::string& key);
+    // Runs fn(WriteTx&) in one transaction: committed when fn returns, rolled back when fn or
+    // the commit throws (the error is rethrown; StoreError says what to do). Returns fn's
+    // result. Calling write() or read() from inside fn is a programming error (StoreError
+    // Kind::misuse): there is one transaction at a time, and it is the caller's own.
+    template <class F>
+    auto write(F&& fn) -> std::invoke_result_t<F, WriteTx&> {
+        using R = std::invoke_result_t<F, WriteTx&>;
+        if constexpr (std::is_void_v<R>) {
+            run_write([&](WriteTx& tx) { fn(tx); });
+        } else {
+            std::optional<R> result;
+            run_write([&](WriteTx& tx) { result.emplace(fn(tx)); });
+            return std::move(*result);
+        }
+    }
 
-    // Notifications: ids increase; pruning removes acknowledged ones older than the cutoff.
-    StoredNotification add_notification(const std::string& kind, TimePoint time,
-                                        const std::string& account, const std::string& text,
-                                        const nlohmann::json& extra);
-    std::vector<StoredNotification> notifications_after(int64_t after, std::size_t limit);
-    bool ack_notification(int64_t id);
-    int64_t last_notification_id();
-    std::size_t prune_notifications(TimePoint acked_before);
-
-    // Nudges (deal.lost and friends).
-    StoredNudge add_nudge(const std::string& account, const std::string& kind, TimePoint due,
-                          const std::string& text, TimePoint created);
-    std::optional<StoredNudge> nudge(int64_t id);
-    std::vector<StoredNudge> nudges(const std::string& filter);  // pending | due | all | open
-    bool update_nudge(int64_t id, const std::string& state, std::optional<TimePoint> due);
-    std::size_t cancel_nudges(const std::string& account);
-    std::vector<StoredNudge> nudges_due_by(TimePoint now);  // pending/snoozed with due <= now
-
-    // A lost deal: replaces the account's open nudges with these, in one transaction.
-    struct PlannedNudgeRow {
-        std::string kind;
-        TimePoint due;
-        std::string text;
-    };
-    std::vector<StoredNudge> record_loss(const std::string& account, TimePoint lost_at,
-                                         const std::string& competitor, const std::string& delivery,
-                                         const std::string& note,
-                                         const std::vector<PlannedNudgeRow>& nudges);
-    std::size_t reopen_deal(const std::string& account, TimePoint now);
-
-    // Marks every nudge whose time has come as due and calls on_fired for each inside the same
-    // transaction, so the state change and its notification are stored together or not at all.
-    using NudgeFired = std::function<void(const StoredNudge&)>;
-    std::vector<StoredNudge> fire_due_nudges(TimePoint now, const NudgeFired& on_fired);
-
-    std::optional<TimePoint> last_contact(const std::string& account, const std::string& address);
-
-    // ---- mail sync (mbsync-style: per folder UIDVALIDITY and last UID seen) ----
-    struct FolderMark {
-        uint32_t uidvalidity = 0;
-        uint32_t last_uid = 0;
-        uint64_t highestmodseq = 0;
-        bool scanned = false;  // the first full scan finished
-    };
-    std::optional<FolderMark> folder_mark(const std::string& mailbox, const std::string& folder);
-    void set_folder_mark(const std::string& mailbox, const std::string& folder, const FolderMark& mark);
-    // True when this Message-ID was already recorded in this folder (any UIDVALIDITY): a
-    // rescan after a UIDVALIDITY change must not repeat what it already told.
-    bool message_seen(const std::string& mailbox, const std::string& folder, const std::string& message_id);
-    void record_message(const std::string& mailbox, const std::string& folder,
-                        const std::string& message_id, uint32_t uid, TimePoint seen_at);
-    int64_t messages_seen(const std::string& mailbox);
-    void record_contact(const std::string& account, const std::string& address, bool inbound,
-                        TimePoint when, const std::string& message_id);
-
-    // Meeting occurrences already ended (handled or expired), keyed as in the core.
-    struct EndedMeeting {
-        std::string calendar, uid;
-        int64_t occurrence;
-    };
-    std::vector<EndedMeeting> ended_meetings();
-    // False when it was already recorded (another path got there first): act only on true.
-    bool record_meeting_end(const std::string& calendar, const std::string& uid, TimePoint occurrence,
-                            TimePoint ended_at);
-    std::size_t prune_ended_meetings(TimePoint occurrence_before);
-
-    std::vector<StoredDraft> drafts();
-
-    // Transactions for multi-row updates.
-    void begin();
-    void commit();
-    void rollback();
-
-    // Low-level access for areas that keep their own tables in this database.
-    void exec(const std::string& sql);
-    sqlite3* handle() { return db_; }
-
-    // A prepared statement for sql, prepared on first use and kept (reset by the caller).
-    sqlite3_stmt* cached(const std::string& sql);
+    template <class F>
+    auto read(F&& fn) -> std::invoke_result_t<F, ReadTx&> {
+        using R = std::invoke_result_t<F, ReadTx&>;
+        if constexpr (std::is_void_v<R>) {
+            run_read([&](ReadTx& tx) { fn(tx); });
+        } else {
+            std::optional<R> result;
+            run_read([&](ReadTx& tx) { result.emplace(fn(tx)); });
+            return std::move(*result);
+        }
+    }
 
 private:
+    friend class ReadTx;
+    friend class WriteTx;
+    friend class Statement;
+    void run_write(const std::function<void(WriteTx&)>& fn);
+    void run_read(const std::function<void(ReadTx&)>& fn);
     void migrate();
     void close();
-    std::unordered_map<std::string, sqlite3_stmt*> statements_;
+    void exec(const char* sql);
+    [[noreturn]] void fail(int rc, const std::string& doing);
+    sqlite3_stmt* cached(const char* sql);
+
+    std::unordered_map<const char*, sqlite3_stmt*> statements_;
     sqlite3* db_ = nullptr;
     std::string path_;
+    Faults faults_;
+    bool in_transaction_ = false;
 };
 
 }  // namespace rapport

@@ -1,11 +1,16 @@
-// The state database as the daemon relies on it: created with private permissions, migrated
-// once, refused when a newer rapportd wrote it, and notifications/nudges/sync marks that
-// survive a reopen.
+// The state database as the daemon relies on it: private, migrated once, refused when a newer
+// rapportd wrote it; whole transactions only, so that a write that fails (thrown, refused at
+// commit, disk full, locked) takes back its own work and nothing else; clear errors naming the
+// file and what to do; one daemon per state directory.
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
+
+#include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
 #include "test_process.hpp"
 
@@ -19,6 +24,30 @@ int mode_of(const std::string& path) {
     stat(path.c_str(), &st);
     return st.st_mode & 0777;
 }
+
+// A second connection to the same file, as another process would have.
+struct OtherConnection {
+    sqlite3* db = nullptr;
+    explicit OtherConnection(const std::string& path) { sqlite3_open(path.c_str(), &db); }
+    ~OtherConnection() { sqlite3_close(db); }
+    std::string scalar(const char* sql) {
+        sqlite3_stmt* stmt = nullptr;
+        sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+        std::string out;
+        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+            out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+        sqlite3_finalize(stmt);
+        return out;
+    }
+    int exec(const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); }
+};
+
+PlannedNudge planned(const std::string& account, int64_t due) { return {account, "follow_up", at(due), "Follow up"}; }
+
+int64_t count_notifications(StateStore& store) {
+    return store.read([](ReadTx& tx) { return static_cast<int64_t>(tx.notifications_after(0, 100000).size()); });
+}
+
 }  // namespace
 
 TEST_CASE("a new state database is private, in WAL mode and at the current schema", "[store]") {
@@ -28,70 +57,233 @@ TEST_CASE("a new state database is private, in WAL mode and at the current schem
     CHECK(store.schema_version() == StateStore::kSchemaVersion);
     CHECK(mode_of(state) == 0700);
     CHECK(mode_of(store.path()) == 0600);
-    sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(store.handle(), "PRAGMA journal_mode", -1, &stmt, nullptr);
-    REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-    CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))) == "wal");
-    sqlite3_finalize(stmt);
+    OtherConnection other(store.path());
+    CHECK(other.scalar("PRAGMA journal_mode") == "wal");
+    CHECK(other.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'journal'") == "0");
 }
 
-TEST_CASE("what is stored survives a reopen, and reopening migrates nothing twice", "[store]") {
+TEST_CASE("what is stored survives a reopen, and ids keep increasing after pruning", "[store]") {
     TempDir dir;
     int64_t first_id = 0;
     {
         StateStore store(dir / "state");
-        first_id = store.add_notification("config", at(100), "", "hello", {{"ok", true}}).id;
-        store.add_nudge("acme", "follow_up", at(1000), "Follow up", at(100));
-        store.set_folder_mark("work", "INBOX", {42, 7, 0, true});
+        store.write([&](WriteTx& tx) {
+            first_id = tx.add_notification("config", at(100), "", "hello", {{"ok", true}}).id;
+            tx.add_nudge(planned("acme", 1000), at(100));
+            tx.set_folder_mark("work", "INBOX", {42, 7, 0, 5, true});
+        });
     }
     StateStore again(dir / "state");
-    auto list = again.notifications_after(0, 10);
-    REQUIRE(list.size() == 1);
-    CHECK(list[0].id == first_id);
-    CHECK(list[0].to_json()["ok"] == true);
-    CHECK(again.nudges("open").size() == 1);
-    auto mark = again.folder_mark("work", "INBOX");
-    REQUIRE(mark);
-    CHECK(mark->uidvalidity == 42);
-    CHECK(mark->last_uid == 7);
-    // Ids keep increasing after the newest rows are pruned (AUTOINCREMENT).
-    again.ack_notification(first_id);
-    CHECK(again.prune_notifications(at(200)) == 1);
-    CHECK(again.add_notification("config", at(300), "", "next", {}).id > first_id);
+    again.read([&](ReadTx& tx) {
+        auto list = tx.notifications_after(0, 10);
+        REQUIRE(list.size() == 1);
+        CHECK(list[0].id == first_id);
+        CHECK(list[0].to_json()["ok"] == true);
+        CHECK(tx.nudges(NudgeFilter::open).size() == 1);
+        auto mark = tx.folder_mark("work", "INBOX");
+        REQUIRE(mark);
+        CHECK(*mark == SyncMark{42, 7, 0, 5, true});
+    });
+    again.write([&](WriteTx& tx) {
+        CHECK(tx.ack_notification(first_id, at(150)));
+        CHECK(tx.prune_notifications(at(200)) == 1);
+    });
+    // The newest notification was pruned; the next id still goes up, and the newest id known
+    // to subscribers does not go back.
+    CHECK(again.read([](ReadTx& tx) { return tx.last_notification_id(); }) == first_id);
+    const auto next = again.write([](WriteTx& tx) { return tx.add_notification("config", at(300), "", "next", {}).id; });
+    CHECK(next > first_id);
 }
 
 TEST_CASE("a database written by a newer rapportd is refused, not altered", "[store]") {
     TempDir dir;
     { StateStore store(dir / "state"); }
-    sqlite3* db = nullptr;
-    sqlite3_open((dir / "state/state.sqlite").c_str(), &db);
-    sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
-    sqlite3_close(db);
+    {
+        OtherConnection other(dir / "state/state.sqlite");
+        other.exec("PRAGMA user_version = 99");
+    }
     try {
         StateStore newer(dir / "state");
         FAIL("opened a schema-99 database");
     } catch (const StoreError& e) {
-        CHECK(std::string(e.what()).find("was written by a newer rapportd (schema 99)") != std::string::npos);
+        CHECK_THAT(e.what(), Catch::Contains("was written by a newer rapportd (schema 99)"));
+    }
+    OtherConnection other(dir / "state/state.sqlite");
+    CHECK(other.scalar("PRAGMA user_version") == "99");
+}
+
+TEST_CASE("a write that throws takes back its own work and nothing else", "[store]") {
+    TempDir dir;
+    StateStore store(dir / "state");
+    store.write([](WriteTx& tx) {
+        tx.add_notification("customer_mail", at(1), "acme", "first", {});
+        tx.set_folder_mark("work", "INBOX", {1, 100, 0, 50, false});
+    });
+    // One folder's batch fails half-way (here: thrown by the caller)...
+    CHECK_THROWS_AS(store.write([](WriteTx& tx) {
+                        tx.add_notification("customer_mail", at(2), "acme", "second", {});
+                        tx.record_message("work", "Sent", "<a@x>", 7, at(2));
+                        tx.set_folder_mark("work", "Sent", {9, 7, 0, 8, false});
+                        throw StoreError("injected");
+                    }),
+                    StoreError);
+    // ...and an API write that comes next is its own, committed transaction.
+    const auto nudge = store.write([](WriteTx& tx) { return tx.add_nudge(planned("acme", 500), at(3)); });
+    store.read([&](ReadTx& tx) {
+        CHECK(tx.notifications_after(0, 10).size() == 1);
+        CHECK(tx.folder_mark("work", "INBOX")->last_uid == 100);
+        CHECK_FALSE(tx.folder_mark("work", "Sent"));
+        CHECK_FALSE(tx.message_seen("work", "Sent", "<a@x>"));
+        CHECK(tx.nudge(nudge.id));
+    });
+}
+
+TEST_CASE("a commit that SQLite refuses leaves every other writer's data intact", "[store]") {
+    TempDir dir;
+    bool refuse = false;
+    StateStore::Faults faults;
+    faults.refuse_commit = [&] { return refuse; };
+    StateStore store(dir / "state", faults);
+
+    // Three writers, as in the daemon: two folders and the API.
+    store.write([](WriteTx& tx) {
+        tx.record_message("work", "INBOX", "<1@x>", 1, at(1));
+        tx.set_folder_mark("work", "INBOX", {1, 1, 0, 10, false});
+    });
+    const auto lost = store.write([](WriteTx& tx) { return tx.add_nudge(planned("acme", 900), at(1)); });
+
+    refuse = true;
+    try {
+        store.write([](WriteTx& tx) {
+            tx.record_message("work", "Archive", "<2@x>", 2, at(2));
+            tx.set_folder_mark("work", "Archive", {3, 2, 0, 10, false});
+            tx.add_notification("customer_mail", at(2), "acme", "from Archive", {});
+        });
+        FAIL("the refused commit did not throw");
+    } catch (const StoreError& e) {
+        CHECK_THAT(e.what(), Catch::Contains(store.path()));
+    }
+    refuse = false;
+
+    store.read([&](ReadTx& tx) {
+        CHECK(tx.message_seen("work", "INBOX", "<1@x>"));
+        CHECK(tx.folder_mark("work", "INBOX")->last_uid == 1);
+        CHECK(tx.nudge(lost.id)->state == NudgeState::pending);
+        CHECK_FALSE(tx.message_seen("work", "Archive", "<2@x>"));
+        CHECK_FALSE(tx.folder_mark("work", "Archive"));
+        CHECK(tx.notifications_after(0, 10).empty());
+    });
+    // The refused writer retries from its own last committed mark and succeeds.
+    store.write([](WriteTx& tx) {
+        tx.record_message("work", "Archive", "<2@x>", 2, at(3));
+        tx.set_folder_mark("work", "Archive", {3, 2, 0, 10, false});
+        tx.add_notification("customer_mail", at(3), "acme", "from Archive", {});
+    });
+    CHECK(count_notifications(store) == 1);
+    // The id the refused write would have used is not handed out twice: the one that was
+    // broadcast (after commit) is the one stored.
+    CHECK(store.read([](ReadTx& tx) { return tx.notifications_after(0, 10).front().text; }) == "from Archive");
+}
+
+TEST_CASE("a full disk is a clear, retryable error and loses nothing committed", "[store]") {
+    TempDir dir;
+    int64_t pages = 0;
+    {
+        StateStore store(dir / "state");
+        store.write([](WriteTx& tx) { tx.add_notification("config", at(1), "", "kept", {}); });
+        OtherConnection other(store.path());
+        pages = std::stoll(other.scalar("PRAGMA page_count"));
+    }
+    StateStore::Faults faults;
+    faults.max_pages = pages + 2;
+    StateStore store(dir / "state", faults);
+    const std::string big(64 * 1024, 'x');
+    try {
+        for (int i = 0; i < 100; ++i)
+            store.write([&](WriteTx& tx) { tx.add_notification("config", at(2), "", big, {}); });
+        FAIL("the capped database never filled up");
+    } catch (const StoreError& e) {
+        CHECK(e.kind() == StoreError::Kind::full);
+        CHECK_THAT(e.what(), Catch::Contains("is full") && Catch::Contains(store.path()) && Catch::Contains("free some space"));
+    }
+    CHECK(store.read([](ReadTx& tx) { return tx.notifications_after(0, 1).front().text; }) == "kept");
+}
+
+TEST_CASE("a database locked by another process: a clear error within seconds, then writes go on", "[store]") {
+    TempDir dir;
+    StateStore store(dir / "state");
+    OtherConnection other(store.path());
+    REQUIRE(other.exec("BEGIN IMMEDIATE") == SQLITE_OK);
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        store.write([](WriteTx& tx) { tx.add_notification("config", at(1), "", "blocked", {}); });
+        FAIL("wrote through another process's lock");
+    } catch (const StoreError& e) {
+        CHECK(e.kind() == StoreError::Kind::busy);
+        CHECK_THAT(e.what(), Catch::Contains("is locked by another process") && Catch::Contains(store.path()));
+    }
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+    // Reads still work (WAL): the daemon keeps serving what it can.
+    CHECK(count_notifications(store) == 0);
+    other.exec("ROLLBACK");
+    store.write([](WriteTx& tx) { tx.add_notification("config", at(2), "", "after", {}); });
+    CHECK(count_notifications(store) == 1);
+}
+
+TEST_CASE("a damaged database file is refused with what to do", "[store]") {
+    TempDir dir;
+    ::mkdir((dir / "state").c_str(), 0700);
+    rapport::test::write_file(dir / "state/state.sqlite", std::string(8192, 'Z'));
+    try {
+        StateStore store(dir / "state");
+        FAIL("opened a file that is not a database");
+    } catch (const StoreError& e) {
+        CHECK(e.kind() == StoreError::Kind::corrupt);
+        CHECK_THAT(e.what(), Catch::Contains("is damaged") && Catch::Contains("move it away"));
     }
 }
 
-TEST_CASE("firing due nudges is atomic with their notifications, and happens once", "[store]") {
+TEST_CASE("a transaction inside another is refused as the bug it is", "[store]") {
     TempDir dir;
     StateStore store(dir / "state");
-    store.add_nudge("acme", "follow_up", at(1000), "Follow up", at(0));
-    int notified = 0;
-    auto fire = [&](const StoredNudge& n) {
-        store.add_notification("nudge_due", at(1001), n.account, n.text, {{"nudge", n.to_json()}});
-        ++notified;
-    };
-    CHECK(store.fire_due_nudges(at(999), fire).empty());
-    CHECK(store.fire_due_nudges(at(1001), fire).size() == 1);
-    CHECK(store.fire_due_nudges(at(5000), fire).empty());
-    CHECK(notified == 1);
-    CHECK(store.nudges("due").size() == 1);
-    // A failure inside the transaction leaves the nudge pending and stores no notification.
-    store.add_nudge("globex", "follow_up", at(2000), "Follow up Globex", at(0));
-    CHECK_THROWS(store.fire_due_nudges(at(2001), [](const StoredNudge&) { throw StoreError("disk full"); }));
-    CHECK(store.nudges("pending").size() == 1);
-    CHECK(store.notifications_after(0, 10).size() == 1);
+    store.write([&](WriteTx& tx) {
+        tx.add_notification("config", at(1), "", "outer", {});
+        CHECK_THROWS_WITH(store.write([](WriteTx&) {}), Catch::Contains("inside another transaction"));
+        CHECK_THROWS_AS(store.read([](ReadTx&) {}), StoreError);
+    });
+    CHECK(count_notifications(store) == 1);  // the outer write is untouched by the refusal
+}
+
+TEST_CASE("nudge states and meeting outcomes are stored as what they are", "[store]") {
+    TempDir dir;
+    StateStore store(dir / "state");
+    const auto n = store.write([](WriteTx& tx) { return tx.add_nudge(planned("acme", 100), at(0)); });
+    store.write([&](WriteTx& tx) {
+        CHECK(tx.set_nudge(n.id, NudgeState::snoozed, at(5000)));
+        CHECK(tx.record_meeting_end({"work", "uid-1", 1000, MeetingOutcome::fired}, at(2000)));
+        CHECK(tx.record_meeting_end({"work", "uid-2", 1000, MeetingOutcome::expired}, at(2000)));
+        CHECK_FALSE(tx.record_meeting_end({"work", "uid-1", 1000, MeetingOutcome::expired}, at(3000)));
+    });
+    store.read([&](ReadTx& tx) {
+        const auto stored = tx.nudge(n.id);
+        CHECK(stored->state == NudgeState::snoozed);
+        CHECK(stored->due == at(5000));
+        CHECK(tx.nudges(NudgeFilter::scheduled).size() == 1);
+        CHECK(tx.nudges(NudgeFilter::due).empty());
+        auto ended = tx.ended_meetings();
+        REQUIRE(ended.size() == 2);
+        for (const auto& e : ended)
+            CHECK(e.outcome == (e.uid == "uid-1" ? MeetingOutcome::fired : MeetingOutcome::expired));
+    });
+}
+
+TEST_CASE("one state directory, one daemon: a second lock names the holder", "[store]") {
+    TempDir dir;
+    StateDirLock first(dir / "state");
+    try {
+        StateDirLock second(dir / "state");
+        FAIL("two locks on one state_dir");
+    } catch (const StoreError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("in use by another rapportd (pid " + std::to_string(::getpid()) + ")"));
+    }
 }
