@@ -17,7 +17,22 @@ std::optional<std::string> run_password_command(const std::vector<std::string>& 
         error = "password_command is empty";
         return std::nullopt;
     }
+    // Everything the child needs is made here, before fork(): another thread may hold the
+    // allocator's lock at the moment of the fork, so the child must not allocate. It calls
+    // only async-signal-safe functions (sigprocmask, fcntl, dup2, open, close, _exit) and execvp, which in
+    // glibc searches PATH in a stack buffer without allocating.
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    // The worker pool blocks signals in its threads; the program must start with none blocked
+    // (the mask survives exec), or it could not be interrupted the usual way.
+    sigset_t unblock_all;
+    sigemptyset(&unblock_all);
+
     int out[2];
+    // Close-on-exec: a program another thread starts meanwhile must not inherit the write end,
+    // or our read would wait for that program to exit, not ours.
     if (pipe2(out, O_CLOEXEC) != 0) {
         error = std::string("password_command: pipe: ") + std::strerror(errno);
         return std::nullopt;
@@ -30,12 +45,16 @@ std::optional<std::string> run_password_command(const std::vector<std::string>& 
         return std::nullopt;
     }
     if (pid == 0) {
-        dup2(out[1], 1);
+        sigprocmask(SIG_SETMASK, &unblock_all, nullptr);
+        // A duplicate does not inherit close-on-exec; an fd that already is 1 (the daemon's
+        // stdout was closed) must lose it by hand.
+        if (out[1] == 1) fcntl(1, F_SETFD, 0);
+        else dup2(out[1], 1);
         const int devnull = open("/dev/null", O_RDWR);
-        if (devnull >= 0) dup2(devnull, 0);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
+        if (devnull > 0) {
+            dup2(devnull, 0);
+            close(devnull);
+        }
         execvp(args[0], args.data());
         _exit(127);
     }
@@ -53,13 +72,16 @@ std::optional<std::string> run_password_command(const std::vector<std::string>& 
         if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
         char buf[4096];
         const ssize_t n = read(out[0], buf, sizeof buf);
+        // A signal is not the end of the output: taking it for one would return a cut password.
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         output.append(buf, static_cast<std::size_t>(n));
     }
     close(out[0]);
     if (timed_out) kill(pid, SIGKILL);
     int status = 0;
-    waitpid(pid, &status, 0);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     if (timed_out) {
         error = "password_command " + argv[0] + " did not answer within " + std::to_string(timeout.count()) + " s";
         return std::nullopt;

@@ -1,6 +1,7 @@
 #pragma once
-// password_command: runs argv (no shell), returns the first line of its stdout. Blocking, so
-// the daemon runs it on a helper thread, never on the io_context's.
+// password_command: runs argv (no shell), returns the first line of its stdout. Blocking (up
+// to `timeout`), so the daemon runs it as a WorkerPool job, never on the io_context's thread.
+// Safe to call from several threads at once.
 #include <chrono>
 #include <optional>
 #include <string>

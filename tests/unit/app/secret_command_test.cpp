@@ -1,0 +1,91 @@
+// password_command as the watchers run it on the worker pool: first line of stdout, clear
+// errors that never include the output, a timeout that kills the program, and the program
+// started with no signals blocked even from a pool thread that blocks them all.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/secret_command.hpp"
+
+using namespace rapport;
+using namespace std::chrono_literals;
+
+namespace {
+std::optional<std::string> run(const std::vector<std::string>& argv, std::string& error,
+                               std::chrono::seconds timeout = std::chrono::seconds(5)) {
+    error.clear();
+    return run_password_command(argv, timeout, error);
+}
+}  // namespace
+
+TEST_CASE("the first line of the program's output is the password", "[secret_command]") {
+    std::string error;
+    auto p = run({"/bin/sh", "-c", "printf 'hunter2\\nsecond line\\n'"}, error);
+    REQUIRE(p);
+    CHECK(*p == "hunter2");
+    CHECK(error.empty());
+    p = run({"printf", "crlf\r\n"}, error);  // found on PATH
+    REQUIRE(p);
+    CHECK(*p == "crlf");
+}
+
+TEST_CASE("failures name the program and the reason, never the output", "[secret_command]") {
+    std::string error;
+    CHECK_FALSE(run({}, error));
+    CHECK(error == "password_command is empty");
+    CHECK_FALSE(run({"/bin/sh", "-c", "echo leaked; exit 3"}, error));
+    CHECK(error == "password_command /bin/sh failed (exit status 3)");
+    CHECK_FALSE(run({"no-such-program-rapport"}, error));
+    CHECK(error == "password_command no-such-program-rapport could not be run (not found?)");
+    CHECK_FALSE(run({"/bin/true"}, error));
+    CHECK(error == "password_command /bin/true printed no password");
+}
+
+TEST_CASE("a program that does not answer is killed at the timeout", "[secret_command]") {
+    std::string error;
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK_FALSE(run({"/bin/sleep", "30"}, error, std::chrono::seconds(1)));
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+    CHECK(error == "password_command /bin/sleep did not answer within 1 s");
+}
+
+TEST_CASE("the program starts with no signal blocked, stdin empty, from a thread that blocks them",
+          "[secret_command]") {
+    std::promise<std::pair<std::optional<std::string>, std::string>> result;
+    std::thread worker([&] {
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, nullptr);  // as WorkerPool's threads do
+        std::string error;
+        // SigBlk in /proc/self/status: the blocked mask, in hex; all zero when none is.
+        auto p = run_password_command(
+            {"/bin/sh", "-c", "read x; echo \"$(grep SigBlk /proc/self/status | tr -d ' \\t') stdin=${x:-empty}\""},
+            std::chrono::seconds(5), error);
+        result.set_value({p, error});
+    });
+    worker.join();
+    auto [p, error] = result.get_future().get();
+    REQUIRE(p);
+    CHECK(*p == "SigBlk:0000000000000000 stdin=empty");
+}
+
+TEST_CASE("several threads run password commands at once", "[secret_command]") {
+    std::vector<std::future<std::optional<std::string>>> results;
+    for (int i = 0; i < 8; ++i)
+        results.push_back(std::async(std::launch::async, [i] {
+            std::string error;
+            return run_password_command({"/bin/sh", "-c", "sleep 0.2; echo pw" + std::to_string(i)},
+                                        std::chrono::seconds(10), error);
+        }));
+    for (int i = 0; i < 8; ++i) {
+        auto p = results[static_cast<std::size_t>(i)].get();
+        REQUIRE(p);
+        CHECK(*p == "pw" + std::to_string(i));
+    }
+}
