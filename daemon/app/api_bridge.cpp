@@ -5,10 +5,15 @@
 namespace rapport {
 namespace {
 
-Nudge from_stored(const StoredNudge& s) { return Nudge{s.id, s.account, s.kind, s.due, s.state, s.text}; }
-
 api::Notification to_wire(const StoredNotification& n) {
     return api::Notification{static_cast<std::uint64_t>(n.id), n.to_json()};
+}
+
+NudgeFilter filter_of(const std::string& name) {
+    if (name == "pending") return NudgeFilter::scheduled;
+    if (name == "due") return NudgeFilter::due;
+    if (name == "all") return NudgeFilter::all;
+    return NudgeFilter::open;
 }
 
 }  // namespace
@@ -25,7 +30,8 @@ nlohmann::json ApiBridge::handle(const std::string& method, const nlohmann::json
         return rpc::dispatch(method, params, *this);  // rpc::Failure is the server's RpcError
     } catch (const StoreError& e) {
         log::error(std::string("API ") + method + ": " + e.what());
-        throw api::RpcError(rpc::code::storage_error, "the state database is unavailable; try again");
+        // The store's message names the file and what to do; the client may retry.
+        throw api::RpcError(rpc::code::storage_error, std::string(e.what()));
     }
 }
 
@@ -33,10 +39,15 @@ void ApiBridge::subscribe(const nlohmann::json& params, api::SessionInfo&, api::
     api::SubscribeResult result;
     try {
         const int64_t after = rpc::subscribe_after(params);
-        // Read the newest id first: anything stored later is broadcast live and filtered by the
-        // session against the replay, so nothing falls between the two.
-        const int64_t newest = state_.store->last_notification_id();
-        auto stored = state_.store->notifications_after(after, kMaxReplay + 1);
+        // One snapshot: the newest id and the replay agree. Anything committed later is
+        // broadcast live and filtered by the session against the replay, so nothing falls
+        // between the two.
+        int64_t newest = 0;
+        std::vector<StoredNotification> stored;
+        state_.store->read([&](ReadTx& tx) {
+            newest = tx.last_notification_id();
+            stored = tx.notifications_after(after, kMaxReplay + 1);
+        });
         const bool truncated = stored.size() > kMaxReplay;
         if (truncated) stored.resize(kMaxReplay);
         for (const auto& n : stored)
@@ -48,47 +59,67 @@ void ApiBridge::subscribe(const nlohmann::json& params, api::SessionInfo&, api::
         result.error = f;
     } catch (const StoreError& e) {
         log::error(std::string("API subscribe: ") + e.what());
-        result.error = api::RpcError(rpc::code::storage_error, "the state database is unavailable; try again");
+        result.error = api::RpcError(rpc::code::storage_error, std::string(e.what()));
     }
     done(std::move(result));
 }
 
 std::optional<TimePoint> ApiBridge::last_contact(const std::string& account, const std::string& address) {
-    return state_.store->last_contact(account, address);
+    return state_.store->read([&](ReadTx& tx) { return tx.last_contact(account, address); });
 }
 
 std::vector<Nudge> ApiBridge::nudges(const std::string& filter) {
-    std::vector<Nudge> out;
-    for (const auto& n : state_.store->nudges(filter)) out.push_back(from_stored(n));
-    return out;
+    return state_.store->read([&](ReadTx& tx) { return tx.nudges(filter_of(filter)); });
 }
 
 std::optional<Nudge> ApiBridge::nudge(int64_t id) {
-    auto n = state_.store->nudge(id);
-    if (!n) return std::nullopt;
-    return from_stored(*n);
+    return state_.store->read([&](ReadTx& tx) { return tx.nudge(id); });
 }
 
 std::vector<Nudge> ApiBridge::record_loss(const LossReport& loss, const std::vector<PlannedNudge>& planned) {
-    std::vector<StateStore::PlannedNudgeRow> rows;
-    for (const auto& p : planned) rows.push_back({p.kind, p.due, p.text});
-    auto stored = state_.store->record_loss(loss.account, loss.lost_at, loss.competitor,
-                                            loss.delivery ? format_date(*loss.delivery) : "", loss.note, rows);
+    // The loss replaces whatever the account had open: one transaction, so a client that is
+    // told "done" finds all of it after a restart, or none of it was done.
+    auto stored = state_.store->write([&](WriteTx& tx) {
+        tx.cancel_open_nudges(loss.account);
+        DealRecord deal;
+        deal.account = loss.account;
+        deal.state = DealState::lost;
+        deal.lost_at = loss.lost_at;
+        deal.competitor = loss.competitor;
+        deal.delivery = loss.delivery ? format_date(*loss.delivery) : "";
+        deal.note = loss.note;
+        deal.updated = loss.lost_at;
+        tx.set_deal(deal);
+        std::vector<Nudge> out;
+        for (const auto& p : planned) out.push_back(tx.add_nudge(p, loss.lost_at));
+        return out;
+    });
     log::info("deal lost: " + loss.account + (loss.competitor.empty() ? "" : " to " + loss.competitor) + "; " +
               std::to_string(stored.size()) + " follow-up nudges scheduled");
-    std::vector<Nudge> out;
-    for (const auto& n : stored) out.push_back(from_stored(n));
-    return out;
+    if (state_.nudges_changed) state_.nudges_changed();
+    return stored;
 }
 
 std::size_t ApiBridge::reopen(const std::string& account) {
-    const auto n = state_.store->reopen_deal(account, now());
-    log::info("deal reopened: " + account + "; " + std::to_string(n) + " pending nudges cancelled");
+    const TimePoint at = now();
+    const auto n = state_.store->write([&](WriteTx& tx) {
+        const std::size_t cancelled = tx.cancel_open_nudges(account);
+        if (auto deal = tx.deal(account)) {
+            deal->state = DealState::reopened;
+            deal->updated = at;
+            tx.set_deal(*deal);
+        }
+        return cancelled;
+    });
+    log::info("deal reopened: " + account + "; " + std::to_string(n) + " open nudges cancelled");
+    if (state_.nudges_changed) state_.nudges_changed();
     return n;
 }
 
-bool ApiBridge::set_nudge(int64_t id, const std::string& st, std::optional<TimePoint> due) {
-    return state_.store->update_nudge(id, st, due);
+bool ApiBridge::set_nudge(int64_t id, NudgeState st, std::optional<TimePoint> due) {
+    const bool changed = state_.store->write([&](WriteTx& tx) { return tx.set_nudge(id, st, due); });
+    if (state_.nudges_changed) state_.nudges_changed();
+    return changed;
 }
 
 nlohmann::json ApiBridge::meetings(std::optional<TimePoint> from, std::optional<TimePoint> to) {
@@ -105,11 +136,14 @@ nlohmann::json ApiBridge::meetings(std::optional<TimePoint> from, std::optional<
 
 nlohmann::json ApiBridge::drafts() {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& d : state_.store->drafts()) out.push_back(d.to_json());
+    for (const auto& d : state_.store->read([](ReadTx& tx) { return tx.drafts(); })) out.push_back(d.to_json());
     return out;
 }
 
-bool ApiBridge::ack_notification(int64_t id) { return state_.store->ack_notification(id); }
+bool ApiBridge::ack_notification(int64_t id) {
+    const TimePoint at = now();
+    return state_.store->write([&](WriteTx& tx) { return tx.ack_notification(id, at); });
+}
 
 nlohmann::json DaemonState::status_json() const {
     auto source = [](const SourceStatus& s, bool mailbox) {

@@ -27,7 +27,7 @@ public:
     std::optional<Nudge> nudge(int64_t id) override;
     std::vector<Nudge> record_loss(const LossReport& loss, const std::vector<PlannedNudge>& nudges) override;
     std::size_t reopen(const std::string& account) override;
-    bool set_nudge(int64_t id, const std::string& state, std::optional<TimePoint> due) override;
+    bool set_nudge(int64_t id, NudgeState state, std::optional<TimePoint> due) override;
     nlohmann::json meetings(std::optional<TimePoint> from, std::optional<TimePoint> to) override;
     nlohmann::json drafts() override;
     bool ack_notification(int64_t id) override;

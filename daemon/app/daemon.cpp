@@ -14,19 +14,22 @@
 #include <system_error>
 
 #include "api_server.hpp"
+#include "store/state_dir_lock.hpp"
 #include "app/api_bridge.hpp"
 #include "app/daemon_state.hpp"
 #include "app/log.hpp"
 #include "app/calendar_watcher.hpp"
 #include "app/mail_watcher.hpp"
+#include "app/nudge_timer.hpp"
+#include "app/worker_pool.hpp"
 #include "rapport/meetings.hpp"
 #include "rapport/version.hpp"
 #include "token_file.hpp"
 
 namespace rapport {
 
-TimePoint SystemClock::now() const {
-    return std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
+Instant SystemClock::instant() const {
+    return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
 }
 
 std::string describe_directory(const Rules& rules) {
@@ -39,20 +42,25 @@ std::string describe_directory(const Rules& rules) {
 }
 
 struct Daemon::Impl {
+    // Declared first, destroyed last: everything below refers to the state.
     DaemonState state;
+    std::unique_ptr<StateDirLock> state_lock;
     boost::asio::io_context io{1};
+    // After io (the workers post to it), before the watchers (they submit to it).
+    WorkerPool pool{io};
     boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
-    boost::asio::steady_timer nudge_timer{io};
+    NudgeTimer nudge_timer{io, state};
+    boost::asio::steady_timer housekeeping_timer{io};
     std::unique_ptr<ApiBridge> bridge;
     std::unique_ptr<api::ApiServer> server;
-    std::vector<std::unique_ptr<MailWatcher>> mail_watchers;
+    std::vector<std::shared_ptr<MailWatcher>> mail_watchers;
     std::vector<std::unique_ptr<CalendarWatcher>> calendar_watchers;
     std::vector<std::vector<CalendarOccurrence>> occurrences;  // per calendar, as last read
     // Wall-clock timer: meetings end at calendar times, which a suspended laptop must honour.
     boost::asio::system_timer meeting_timer{io};
 
     void start_calendars() {
-        calendar_watchers.clear();  // joins the old workers
+        calendar_watchers.clear();  // stops them; a fetch still running on the pool is dropped
         state.calendars.clear();
         occurrences.assign(state.settings->calendars.size(), {});
         const std::string dir = std::filesystem::path(state.settings_path).parent_path().string();
@@ -63,7 +71,7 @@ struct Daemon::Impl {
         }
         for (std::size_t i = 0; i < state.settings->calendars.size(); ++i) {
             calendar_watchers.push_back(std::make_unique<CalendarWatcher>(
-                io, state, state.settings->calendars[i], i, dir,
+                io, pool, state, state.settings->calendars[i], i, dir,
                 [this](std::size_t index, std::vector<CalendarOccurrence> list) {
                     if (index < occurrences.size()) occurrences[index] = std::move(list);
                     meetings_changed();
@@ -100,22 +108,32 @@ struct Daemon::Impl {
                 }
             if (i < state.calendars.size()) state.calendars[i].customer_meetings = count;
         }
-        std::set<OccurrenceKey> ended;
         try {
-            for (const auto& e : state.store->ended_meetings()) ended.insert({e.calendar, e.uid, e.occurrence});
+            std::set<OccurrenceKey> ended;
+            for (const auto& e : state.store->read([](ReadTx& tx) { return tx.ended_meetings(); }))
+                ended.insert({e.calendar, e.uid, e.occurrence});
             const auto catch_up = state.directory->rules().rules.summary_drafts.catch_up;
-            const auto decision = decide_endings(meetings, ended, now, catch_up);
-            for (const auto& m : decision.fire) {
-                const auto& o = m.occurrence;
-                // Recorded before anything acts on it: a crash after this line loses the
-                // action, never repeats it (the summary-draft journal builds on this).
-                if (state.store->record_meeting_end(o.calendar, o.uid, o.occurrence, now))
+            const auto decision = decide_endings(meetings, ended, state.clock->instant(), catch_up);
+            // Recorded in one transaction before anything acts on them: each occurrence ends
+            // once, across restarts (the summary-draft journal builds on this).
+            std::vector<std::pair<const Meeting*, MeetingOutcome>> recorded;
+            state.store->write([&](WriteTx& tx) {
+                recorded.clear();
+                for (const auto* list : {&decision.fire, &decision.expire}) {
+                    const auto outcome = list == &decision.fire ? MeetingOutcome::fired : MeetingOutcome::expired;
+                    for (const auto& m : *list) {
+                        const auto& o = m.occurrence;
+                        if (tx.record_meeting_end({o.calendar, o.uid, o.occurrence.time_since_epoch().count(), outcome}, now))
+                            recorded.emplace_back(&m, outcome);
+                    }
+                }
+            });
+            for (const auto& [m, outcome] : recorded) {
+                const auto& o = m->occurrence;
+                if (outcome == MeetingOutcome::fired)
                     log::info("customer meeting ended: \"" + o.title + "\" (" + o.calendar + "/" + o.uid + " at " +
                               format_datetime(o.occurrence) + ", ended " + format_datetime(o.end) + ")");
-            }
-            for (const auto& m : decision.expire) {
-                const auto& o = m.occurrence;
-                if (state.store->record_meeting_end(o.calendar, o.uid, o.occurrence, now))
+                else
                     log::info("customer meeting \"" + o.title + "\" ended " + format_datetime(o.end) +
                               ", before the catch-up window; not acted on");
             }
@@ -127,6 +145,7 @@ struct Daemon::Impl {
                 });
             }
         } catch (const StoreError& e) {
+            // Nothing was recorded: the next calendar read or reload tries again.
             log::error(std::string("meetings: ") + e.what());
         }
         nlohmann::json list = nlohmann::json::array();
@@ -161,15 +180,26 @@ struct Daemon::Impl {
             state.mailboxes.push_back(s);
         }
         for (std::size_t i = 0; i < state.settings->mailboxes.size(); ++i) {
-            mail_watchers.push_back(std::make_unique<MailWatcher>(io, state, state.settings->mailboxes[i], i));
+            mail_watchers.push_back(std::make_shared<MailWatcher>(io, pool, state, state.settings->mailboxes[i], i));
             mail_watchers.back()->start();
         }
         mailbox_fingerprint = fingerprint(*state.settings);
     }
 
-    // How often due nudges are looked for. Nudges are due at day granularity in practice, so
-    // a minute's delay costs nothing; idle costs one cheap indexed query a minute.
-    static constexpr std::chrono::seconds kNudgeCheck{60};
+    // Acknowledged notifications older than 30 days go; looked at every 6 hours.
+    void housekeeping() {
+        try {
+            const TimePoint cutoff = state.clock->now() - Seconds{30 * 86400};
+            const auto pruned = state.store->write([&](WriteTx& tx) { return tx.prune_notifications(cutoff); });
+            if (pruned) log::debug("pruned " + std::to_string(pruned) + " acknowledged notifications");
+        } catch (const StoreError& e) {
+            log::error(std::string("pruning notifications: ") + e.what());
+        }
+        housekeeping_timer.expires_after(std::chrono::hours(6));
+        housekeeping_timer.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec) housekeeping();
+        });
+    }
 
     void wait_for_signal() {
         signals.async_wait([this](const boost::system::error_code& ec, int sig) {
@@ -188,7 +218,8 @@ struct Daemon::Impl {
         for (auto& w : mail_watchers) w->stop();
         for (auto& w : calendar_watchers) w->stop();
         meeting_timer.cancel();
-        nudge_timer.cancel();
+        nudge_timer.stop();
+        housekeeping_timer.cancel();
         signals.cancel();
         if (server) server->stop();
         io.stop();
@@ -245,34 +276,6 @@ struct Daemon::Impl {
         notify_config(true, {}, "Rules reloaded: " + describe_directory(state.directory->rules()) + ".");
     }
 
-    void check_nudges() {
-        try {
-            const auto fired = state.store->fire_due_nudges(state.clock->now(), [this](const StoredNudge& n) {
-                auto stored = state.store->add_notification(
-                    "nudge_due", state.clock->now(), n.account, n.text, {{"nudge", n.to_json()}});
-                // Broadcast after commit would be cleaner; the store is ours alone and a failed
-                // commit throws before the client could act on it twice (the id is the same).
-                pending_broadcast.push_back(stored);
-            });
-            for (const auto& n : pending_broadcast)
-                if (state.broadcast) state.broadcast(n);
-            if (!fired.empty()) log::info(std::to_string(fired.size()) + " nudge(s) came due");
-        } catch (const StoreError& e) {
-            log::error(std::string("checking nudges: ") + e.what());
-        }
-        pending_broadcast.clear();
-        try {
-            state.store->prune_notifications(state.clock->now() - Seconds{30 * 86400});
-        } catch (const StoreError& e) {
-            log::error(std::string("pruning notifications: ") + e.what());
-        }
-        nudge_timer.expires_after(kNudgeCheck);
-        nudge_timer.async_wait([this](const boost::system::error_code& ec) {
-            if (!ec) check_nudges();
-        });
-    }
-    std::vector<StoredNotification> pending_broadcast;
-
     void start_api() {
         const auto& s = *state.settings;
         auto token = api::load_or_create_token(s.token_file);
@@ -305,6 +308,8 @@ Daemon::Daemon(std::string settings_path, LoadedConfig initial) : impl_(std::mak
     st.settings_path = std::move(settings_path);
     st.settings = initial.settings;
     st.clock = std::make_unique<SystemClock>();
+    // The lock first: a second rapportd must not even migrate the database.
+    impl_->state_lock = std::make_unique<StateDirLock>(initial.settings->state_dir);
     st.store = std::make_unique<StateStore>(initial.settings->state_dir);
     impl_->install(initial.rules);
     for (const auto& c : st.settings->calendars) {
@@ -318,11 +323,13 @@ Daemon::~Daemon() = default;
 
 int Daemon::run() {
     auto& d = *impl_;
-    log::info("state database " + d.state.store->path() + " (schema " + std::to_string(d.state.store->schema_version()) + ")");
+    log::info("state database " + d.state.store->path() + " (schema " + std::to_string(StateStore::kSchemaVersion) + ")");
     log::info("rules loaded: " + describe_directory(d.state.directory->rules()));
     d.start_api();
     d.wait_for_signal();
-    d.check_nudges();
+    d.state.nudges_changed = [&d]() { d.nudge_timer.rearm(); };
+    d.nudge_timer.rearm();
+    d.housekeeping();
     d.start_watchers();
     d.start_calendars();
     log::info("rapportd running (pid " + std::to_string(::getpid()) + ")");

@@ -11,7 +11,7 @@ namespace rapport {
 
 class SystemClock : public Clock {
 public:
-    TimePoint now() const override;
+    Instant instant() const override;
 };
 
 class Daemon {

@@ -41,12 +41,17 @@ struct DaemonState {
     std::vector<SourceStatus> calendars;
     nlohmann::json meetings = nlohmann::json::array();  // customer meetings known (calendar watcher)
 
-    // Stores a notification, then hands it to the API's subscribers. Set by the daemon.
+    // Hands stored (committed) notifications to the API's subscribers. Set by the daemon.
     std::function<void(const StoredNotification&)> broadcast;
+    // Called after any change to the nudges, so the one nudge timer is armed for the next due.
+    std::function<void()> nudges_changed;
 
-    StoredNotification notify(const std::string& kind, const std::string& account,
-                              const std::string& text, const nlohmann::json& extra = nlohmann::json::object()) {
-        auto n = store->add_notification(kind, clock->now(), account, text, extra);
+    // Stores one notification in its own transaction, then broadcasts it. Throws StoreError
+    // (nothing stored, nothing sent).
+    StoredNotification notify(const std::string& kind, const std::string& account, const std::string& text,
+                              const nlohmann::json& extra = nlohmann::json::object()) {
+        const TimePoint now = clock->now();
+        auto n = store->write([&](WriteTx& tx) { return tx.add_notification(kind, now, account, text, extra); });
         if (broadcast) broadcast(n);
         return n;
     }

@@ -1,41 +1,44 @@
 #pragma once
-// Follows one configured mailbox: one IMAP connection per watched folder, opened read-only
-// (EXAMINE), synced incrementally by UID (mbsync-style marks in the store), pushed by IDLE or
-// polled with STATUS, reconnecting with backoff. Every message's header fields are classified
-// against the account directory; new customer mail raises notifications, the first scan's
-// history only updates the contact activity. Runs on the daemon's io_context.
+// Follows one configured mailbox: a FolderWatch (own IMAP connection, EXAMINE, UID sync,
+// IDLE or polling) per watched folder, and the mailbox's line in `status`, which sums up its
+// folders. Gets the password first: from the settings, or from password_command on the
+// worker pool (it may block, e.g. asking an agent), retried with backoff when it fails.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "app/daemon_state.hpp"
 
 namespace rapport {
 
-class MailWatcher {
+class FolderWatch;
+class WorkerPool;
+
+class MailWatcher : public std::enable_shared_from_this<MailWatcher> {
 public:
-    MailWatcher(boost::asio::io_context& io, DaemonState& state, Mailbox mailbox, std::size_t status_index);
+    MailWatcher(boost::asio::io_context& io, WorkerPool& pool, DaemonState& state, Mailbox mailbox,
+                std::size_t status_index);
     ~MailWatcher();
     void start();
     void stop();
 
-    // Header fields fetched for every message: what classification needs, never bodies.
-    static const std::vector<std::string>& header_fields();
-
 private:
-    struct Folder;
-    void password_ready(const std::string& password, const std::string& error);
+    void fetch_password();
+    void password_ready(const std::optional<std::string>& password, const std::string& error);
     void update_status();
 
     boost::asio::io_context& io_;
+    WorkerPool& pool_;
     DaemonState& state_;
-    Mailbox mailbox_;
-    std::size_t status_index_;
-    std::string password_;
-    std::vector<std::shared_ptr<Folder>> folders_;
-    std::shared_ptr<bool> alive_;
+    const Mailbox mailbox_;
+    const std::size_t status_index_;
+    boost::asio::steady_timer retry_timer_;
+    int password_failures_ = 0;
+    bool stopped_ = false;
+    std::vector<std::shared_ptr<FolderWatch>> folders_;
 };
 
 }  // namespace rapport

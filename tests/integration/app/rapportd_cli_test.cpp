@@ -154,3 +154,36 @@ TEST_CASE("rapportd refuses to start on broken rules and says how to check them"
     CHECK(out.find("$: expected an object, got an array") != std::string::npos);
     CHECK(out.find("rapportd --check-config") != std::string::npos);
 }
+
+TEST_CASE("a second rapportd on the same state_dir refuses to start and names the first", "[cli][state]") {
+    TempDir dir;
+    write_file(dir / "settings.json", settings_json(free_port()));
+    write_file(dir / "rules.json", kRules);
+    Child first({program("rapportd"), "--config", dir / "settings.json"}, dir / "first.log");
+    REQUIRE(first.wait_for_log("rapportd running"));
+    // Another API port, so only the state directory is shared.
+    write_file(dir / "second.json", settings_json(free_port()));
+    auto [status, out] = run({program("rapportd"), "--config", dir / "second.json"});
+    CHECK(status == 1);
+    CHECK(out.find("is in use by another rapportd (pid " + std::to_string(first.pid()) + ")") != std::string::npos);
+    CHECK(out.find("stop it first") != std::string::npos);
+    REQUIRE(first.running());
+    first.signal(SIGTERM);
+    REQUIRE(first.wait(std::chrono::seconds(10)) != -1);
+    // Once the first has stopped, the lock is free again.
+    Child again({program("rapportd"), "--config", dir / "second.json"}, dir / "again.log");
+    CHECK(again.wait_for_log("rapportd running"));
+}
+
+TEST_CASE("a damaged state database stops rapportd at start with what to do", "[cli][state]") {
+    TempDir dir;
+    write_file(dir / "settings.json", settings_json(free_port()));
+    write_file(dir / "rules.json", kRules);
+    std::filesystem::create_directories(dir / "state");
+    write_file(dir / "state/state.sqlite", std::string(16384, '\x7f'));
+    auto [status, out] = run({program("rapportd"), "--config", dir / "settings.json"});
+    CHECK(status == 1);
+    CHECK(out.find(dir / "state/state.sqlite") != std::string::npos);
+    CHECK(out.find("is damaged") != std::string::npos);
+    CHECK(out.find("restore the file from a backup, or move it away") != std::string::npos);
+}

@@ -1,0 +1,118 @@
+#pragma once
+// One watched folder of one mailbox: its own IMAP connection, opened read-only (EXAMINE),
+// synced by UID from the stored mark, then pushed by IDLE (or polled), reconnecting with
+// backoff. It executes what the core decides (rapport/folder_sync.hpp for the mark and the
+// history boundary, rapport/message_decision.hpp per message) and writes each batch of
+// decisions with its mark in one transaction; notifications are broadcast after the commit.
+//
+// Two kinds of trouble, kept apart:
+//  - the server (connect, login, protocol, timeout): reconnect with backoff; one sync_error
+//    per outage and one when it recovers;
+//  - the state database refusing a write: the batch is dropped, the folder fetches again
+//    from its last committed mark after a short backoff on the same connection. It is not a
+//    mailbox outage (no sync_error); status shows the database's message.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "app/daemon_state.hpp"
+#include "app/mail_batch.hpp"
+#include "rapport/folder_sync.hpp"
+#include "rapport/message.hpp"
+
+namespace rapport {
+
+namespace imap {
+class ImapConnection;
+struct Error;
+struct MailboxInfo;
+struct FetchedMessage;
+struct FetchSummary;
+struct MailboxEvent;
+}  // namespace imap
+
+enum class FolderPhase { starting, connecting, scanning, syncing, idle, polling, error };
+const char* to_string(FolderPhase p);
+
+struct FolderReport {
+    FolderPhase phase = FolderPhase::starting;
+    std::string last_error;
+    std::optional<TimePoint> last_sync;
+    bool scanning = false;
+    int64_t scan_done = 0, scan_total = 0;
+    int64_t messages_seen = 0;
+};
+
+class FolderWatch : public std::enable_shared_from_this<FolderWatch> {
+public:
+    FolderWatch(boost::asio::io_context& io, DaemonState& state, Mailbox mailbox, std::string folder,
+                FolderRole role, std::function<void()> on_status);
+    ~FolderWatch();
+
+    void start(std::string password);
+    void stop();
+    const std::string& name() const { return folder_; }
+    const FolderReport& report() const { return report_; }
+
+    // Decisions are written every this many messages, and at the end of each fetch: a crash
+    // repeats at most one batch's fetching and, because notifications are in the same
+    // transaction, never repeats or loses one.
+    static constexpr std::size_t kBatchSize = 500;
+
+private:
+    void connect();
+    void opened(const imap::MailboxInfo& info);
+    void fetch_new();
+    void on_message(const imap::FetchedMessage& m);
+    void fetch_done(const imap::Error& e, const imap::FetchSummary& summary);
+    bool flush();
+    void store_failed(const StoreError& e);
+    void wait_for_changes();
+    void wake(bool reexamine);
+    void check();
+    void on_unsolicited(const imap::MailboxEvent& ev);
+    void fail(const imap::Error& e);
+    void retry_after(std::chrono::milliseconds delay, void (FolderWatch::*step)());
+    void set_phase(FolderPhase p);
+    void notify_sync_error(const std::string& error, bool recovered);
+    std::string where() const { return mailbox_.id + "/" + folder_; }
+    bool current(const std::shared_ptr<imap::ImapConnection>& c) const { return !stopped_ && conn_ == c; }
+
+    boost::asio::io_context& io_;
+    DaemonState& state_;
+    const Mailbox mailbox_;
+    const std::string folder_;
+    const FolderRole role_;
+    std::function<void()> on_status_;
+    std::string password_;
+
+    std::shared_ptr<imap::ImapConnection> conn_;
+    boost::asio::steady_timer timer_;
+    bool stopped_ = false;
+
+    // The sync: what is committed, and where this fetch has got to (ahead of it by at most
+    // one batch, which is in batch_).
+    SyncMark committed_;
+    SyncMark mark_;
+    MailBatch batch_;
+    uint32_t exists_ = 0;
+
+    // What the connection is doing.
+    bool fetching_ = false;
+    bool more_mail_ = false;   // EXISTS arrived during a command: fetch again when it ends
+    bool waking_ = false;      // an IDLE is being stopped
+    bool reexamine_ = false;   // ... to re-EXAMINE (timer) rather than just fetch (EXISTS)
+    bool batch_refused_ = false;  // the store refused this fetch's batch: ignore the rest
+
+    // Trouble.
+    int server_failures_ = 0;
+    int store_failures_ = 0;
+    bool in_outage_ = false;
+
+    FolderReport report_;
+};
+
+}  // namespace rapport

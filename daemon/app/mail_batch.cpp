@@ -1,0 +1,27 @@
+#include "app/mail_batch.hpp"
+
+namespace rapport {
+
+void MailBatch::add(uint32_t uid, MessageDecision decision) {
+    ids_.insert(decision.message_id);
+    entries_.push_back({uid, std::move(decision)});
+}
+
+void MailBatch::clear() {
+    entries_.clear();
+    ids_.clear();
+}
+
+std::vector<StoredNotification> MailBatch::write(WriteTx& tx, const SyncMark& mark, TimePoint now) const {
+    std::vector<StoredNotification> stored;
+    for (const auto& e : entries_) {
+        const auto& d = e.decision;
+        for (const auto& c : d.contacts) tx.record_contact(c.account, c.address, c.inbound, c.when, d.message_id);
+        for (const auto& n : d.notifications) stored.push_back(tx.add_notification(n.kind, now, n.account, n.text, n.extra));
+        tx.record_message(mailbox_, folder_, d.message_id, e.uid, now);
+    }
+    tx.set_folder_mark(mailbox_, folder_, mark);
+    return stored;
+}
+
+}  // namespace rapport

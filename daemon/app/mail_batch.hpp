@@ -1,0 +1,40 @@
+#pragma once
+// What a folder's fetch decided, held in memory until it is written in one transaction with
+// the folder's new mark: the messages seen, the contacts' activity, the notifications. Nothing
+// here is in the store until write() commits; a failed write leaves the store as it was and the
+// folder fetches again from its last committed mark.
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "rapport/message_decision.hpp"
+#include "store/state_store.hpp"
+
+namespace rapport {
+
+class MailBatch {
+public:
+    MailBatch(std::string mailbox, std::string folder) : mailbox_(std::move(mailbox)), folder_(std::move(folder)) {}
+
+    void add(uint32_t uid, MessageDecision decision);
+    // The same Message-ID earlier in this batch (not yet in the store).
+    bool contains(const std::string& message_id) const { return ids_.count(message_id) > 0; }
+    std::size_t size() const { return entries_.size(); }
+    bool empty() const { return entries_.empty(); }
+    void clear();
+
+    // Writes everything and the mark; returns the notifications as stored (with their ids),
+    // to broadcast once the transaction has committed.
+    std::vector<StoredNotification> write(WriteTx& tx, const SyncMark& mark, TimePoint now) const;
+
+private:
+    struct Entry {
+        uint32_t uid;
+        MessageDecision decision;
+    };
+    std::string mailbox_, folder_;
+    std::vector<Entry> entries_;
+    std::unordered_set<std::string> ids_;
+};
+
+}  // namespace rapport
