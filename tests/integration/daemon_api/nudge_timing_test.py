@@ -1,0 +1,198 @@
+"""Nudges come on time through the real rapportd: one timer for the next due nudge, so a nudge
+due in 2 s is told at 2 s (not at the next minute), a snooze that ends comes due again the same
+way, and nudges that came due while the daemon was down are told once at start.
+
+    /usr/bin/python3 nudge_timing_test.py BUILD/bin
+"""
+import asyncio
+import datetime
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+from rapport_ws import call, connect, hello, next_notification  # noqa: E402
+
+BIN = sys.argv[1]
+passed = failed = 0
+# How late a nudge_due may arrive after its due second. The daemon's timer is exact to the
+# millisecond; this leaves room for a loaded CI machine.
+LATE_LIMIT = 1.0
+
+RULES = {
+    "organization": {"name": "Vendor Inc", "domains": ["vendor.example"]},
+    "people": [{"id": "bob", "name": "Bob Rep", "addresses": ["bob@vendor.example"]}],
+    "accounts": [
+        {"id": "acme", "name": "Acme Corp", "domains": ["acme.example"], "owner": "bob"},
+        {"id": "globex", "name": "Globex", "domains": ["globex.example"], "owner": "bob"},
+    ],
+    "rules": {"loss": {"nudges": ["PT2S", "PT4S"]}},
+}
+
+
+def check(condition, what):
+    global passed, failed
+    if condition:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAILED: {what}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def epoch(iso):
+    return datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+class Daemon:
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.proc = None
+        self.starts = 0
+
+    def start(self):
+        self.starts += 1
+        log = open(f"{self.workdir}/rapportd-{self.starts}.log", "w")
+        self.proc = subprocess.Popen([f"{BIN}/rapportd", "--config", f"{self.workdir}/settings.json"], stderr=log)
+        deadline = time.time() + 10
+        while time.time() < deadline and "rapportd running" not in self.log():
+            time.sleep(0.02)
+
+    def log(self):
+        return open(f"{self.workdir}/rapportd-{self.starts}.log").read()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+
+async def nudges_due(ws, count, timeout):
+    """The next `count` nudge_due notifications, each with the time it arrived."""
+    out = []
+    deadline = time.time() + timeout
+    while len(out) < count and time.time() < deadline:
+        try:
+            n = await next_notification(ws, timeout=max(0.1, deadline - time.time()))
+        except asyncio.TimeoutError:
+            break
+        if n["kind"] == "nudge_due":
+            out.append((time.time(), n))
+    return out
+
+
+async def quiet_for(ws, seconds):
+    """Nudge notifications that arrive within `seconds` (there should be none)."""
+    extra = []
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            n = await next_notification(ws, timeout=max(0.05, deadline - time.time()))
+        except asyncio.TimeoutError:
+            break
+        if n["kind"] == "nudge_due":
+            extra.append(n)
+    return extra
+
+
+async def on_time(port, token):
+    ws = await connect(port)
+    await hello(ws, token)
+    await call(ws, "subscribe", {})
+    lost = (await call(ws, "deal.lost", {"account": "acme"}))["result"]["nudges"]
+    check(len(lost) == 2, f"deal.lost planned {lost}")
+    due = {n["id"]: epoch(n["due"]) for n in lost}
+    arrived = await nudges_due(ws, 2, timeout=10)
+    check(len(arrived) == 2, f"both nudges came due: {[n for _, n in arrived]}")
+    worst = 0.0
+    for at, n in arrived:
+        nudge = n["nudge"]
+        late = at - due[nudge["id"]]
+        worst = max(worst, late)
+        check(nudge["state"] == "due", f"told as due {nudge}")
+        check(-0.05 <= late < LATE_LIMIT, f"nudge {nudge['id']} told {late:.3f} s after its due time")
+    print(f"nudge_due after due time: worst {worst * 1000:.0f} ms", flush=True)
+    check(await quiet_for(ws, 1.0) == [], "each nudge is told once")
+
+    # A snooze of a due nudge: it comes due again when the snooze ends, on time.
+    first = lost[0]["id"]
+    snoozed = (await call(ws, "nudges.snooze", {"id": first, "for": "PT2S"}))["result"]
+    check(snoozed["state"] == "snoozed", f"snoozed {snoozed}")
+    again = await nudges_due(ws, 1, timeout=6)
+    check(len(again) == 1 and again[0][1]["nudge"]["id"] == first, f"the snoozed nudge came due again: {again}")
+    if again:
+        late = again[0][0] - epoch(snoozed["due"])
+        print(f"snoozed nudge after its new due time: {late * 1000:.0f} ms", flush=True)
+        check(-0.05 <= late < LATE_LIMIT, f"snoozed nudge told {late:.3f} s after its new due time")
+    await ws.close()
+    return max(n["id"] for _, n in arrived + again)
+
+
+async def lose_globex(port, token):
+    ws = await connect(port)
+    await hello(ws, token)
+    lost = (await call(ws, "deal.lost", {"account": "globex"}))["result"]["nudges"]
+    await ws.close()
+    return lost
+
+
+async def after_restart(port, token, after, globex):
+    ws = await connect(port)
+    await hello(ws, token)
+    await call(ws, "subscribe", {"after": after})
+    told = await nudges_due(ws, 2, timeout=5)
+    ids = sorted(n["nudge"]["id"] for _, n in told)
+    check(ids == sorted(n["id"] for n in globex), f"nudges due while down are told at start: {ids}")
+    check(all(n["id"] > after for _, n in told), "notification ids continue above the old ones")
+    check(await quiet_for(ws, 1.5) == [], "and only once")
+    states = {n["id"]: n["state"] for n in (await call(ws, "nudges.list", {"state": "all"}))["result"]["nudges"]}
+    check(all(states[n["id"]] == "due" for n in globex), f"globex nudges are due {states}")
+    await ws.close()
+
+
+def main():
+    workdir = tempfile.mkdtemp(prefix="rapport-nudges-")
+    port = free_port()
+    with open(f"{workdir}/rules.json", "w") as f:
+        json.dump(RULES, f)
+    with open(f"{workdir}/settings.json", "w") as f:
+        json.dump({"user": {"name": "Bob Rep", "address": "bob@vendor.example"}, "rules": "rules.json",
+                   "state_dir": "state", "api": {"port": port, "token_file": "state/token"}}, f)
+    daemon = Daemon(workdir)
+    try:
+        daemon.start()
+        token = open(f"{workdir}/state/token").read().strip()
+        last = asyncio.run(on_time(port, token))
+        # Lose a deal, stop at once, stay down past both due times, start again.
+        globex = asyncio.run(lose_globex(port, token))
+        check(daemon.stop() == 0, "rapportd stopped cleanly")
+        time.sleep(max(0.0, max(epoch(n["due"]) for n in globex) - time.time() + 0.5))
+        daemon.start()
+        asyncio.run(after_restart(port, token, last, globex))
+    finally:
+        check(daemon.stop() == 0, "rapportd exit status")
+    if failed:
+        print(daemon.log())
+    shutil.rmtree(workdir, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
