@@ -131,22 +131,20 @@ void FolderWatch::connect() {
         auto self = weak_self.lock();
         if (self && self->current(weak_conn.lock())) self->on_unsolicited(ev);
     });
-    auto self = shared_from_this();
-    c->connect(ep, {mailbox_.imap.username, password_}, [self, c](const imap::Error& e) {
-        if (!self->current(c)) return;
-        if (e) return self->fail(e);
-        c->examine(self->folder_, [self, c](const imap::Error& e2, const imap::MailboxInfo& info) {
-            if (!self->current(c)) return;
-            if (e2) return self->fail(e2);
-            if (self->in_outage_) {
-                self->in_outage_ = false;
-                self->notify_sync_error("", true);
-            }
-            self->server_failures_ = 0;
-            self->report_.last_error.clear();
-            self->opened(info);
-        });
-    });
+    c->connect(ep, {mailbox_.imap.username, password_}, on_current<const imap::Error&>(c, [](FolderWatch& self, const imap::Error& e) {
+        if (e) return self.fail(e);
+        self.conn_->examine(self.folder_, self.on_current<const imap::Error&, const imap::MailboxInfo&>(
+            self.conn_, [](FolderWatch& me, const imap::Error& e2, const imap::MailboxInfo& info) {
+                if (e2) return me.fail(e2);
+                if (me.in_outage_) {
+                    me.in_outage_ = false;
+                    me.notify_sync_error("", true);
+                }
+                me.server_failures_ = 0;
+                me.report_.last_error.clear();
+                me.opened(info);
+            }));
+    }));
 }
 
 // The folder is open: carry on from the stored mark, or start one. A new history boundary is
@@ -190,16 +188,11 @@ void FolderWatch::fetch_new() {
     fetching_ = true;
     more_mail_ = false;
     batch_refused_ = false;
-    auto self = shared_from_this();
-    auto c = conn_;
-    c->fetch_headers(
+    conn_->fetch_headers(
         mark_.last_uid + 1, 0, header_fields(),
-        [self, c](const imap::FetchedMessage& m) {
-            if (self->current(c)) self->on_message(m);
-        },
-        [self, c](const imap::Error& e, const imap::FetchSummary& summary) {
-            if (self->current(c)) self->fetch_done(e, summary);
-        });
+        on_current<const imap::FetchedMessage&>(conn_, [](FolderWatch& self, const imap::FetchedMessage& m) { self.on_message(m); }),
+        on_current<const imap::Error&, const imap::FetchSummary&>(
+            conn_, [](FolderWatch& self, const imap::Error& e, const imap::FetchSummary& summary) { self.fetch_done(e, summary); }));
 }
 
 void FolderWatch::on_message(const imap::FetchedMessage& fetched) {
@@ -296,12 +289,11 @@ void FolderWatch::fetch_done(const imap::Error& e, const imap::FetchSummary& sum
 
 void FolderWatch::retry_after(std::chrono::milliseconds delay, void (FolderWatch::*step)()) {
     if (stopped_) return;
-    auto self = shared_from_this();
-    auto c = conn_;
     timer_.expires_after(delay);
-    timer_.async_wait([self, c, step](const boost::system::error_code& ec) {
-        if (!ec && self->current(c)) ((*self).*step)();
-    });
+    timer_.async_wait(on_current<const boost::system::error_code&>(
+        conn_, [step](FolderWatch& self, const boost::system::error_code& ec) {
+            if (!ec) (self.*step)();
+        }));
 }
 
 void FolderWatch::on_unsolicited(const imap::MailboxEvent& ev) {
@@ -321,19 +313,18 @@ void FolderWatch::wait_for_changes() {
     const bool idle = mailbox_.idle && conn_->client().capabilities().has("IDLE");
     waking_ = false;
     set_phase(idle ? FolderPhase::idle : FolderPhase::polling);
-    auto self = shared_from_this();
     auto c = conn_;
     timer_.expires_after(jittered(std::chrono::duration_cast<std::chrono::milliseconds>(mailbox_.poll_interval)));
     if (!idle) {
-        timer_.async_wait([self, c](const boost::system::error_code& ec) {
-            if (!ec && self->current(c)) self->check();
-        });
+        timer_.async_wait(on_current<const boost::system::error_code&>(c, [](FolderWatch& self, const boost::system::error_code& ec) {
+            if (!ec) self.check();
+        }));
         return;
     }
-    timer_.async_wait([self, c](const boost::system::error_code& ec) {
-        if (!ec && self->current(c)) self->wake(/*reexamine=*/true);
-    });
-    std::weak_ptr<FolderWatch> weak_self = self;
+    timer_.async_wait(on_current<const boost::system::error_code&>(c, [](FolderWatch& self, const boost::system::error_code& ec) {
+        if (!ec) self.wake(/*reexamine=*/true);
+    }));
+    std::weak_ptr<FolderWatch> weak_self = weak_from_this();
     std::weak_ptr<imap::ImapConnection> weak_conn = c;
     c->idle(
         [weak_self, weak_conn](const imap::MailboxEvent& ev) {
@@ -371,15 +362,13 @@ void FolderWatch::wake(bool reexamine) {
 // view, which keeps the old UIDVALIDITY after the folder was recreated.
 void FolderWatch::check() {
     if (stopped_ || !conn_) return;
-    auto self = shared_from_this();
-    auto c = conn_;
-    c->examine(folder_, [self, c](const imap::Error& e, const imap::MailboxInfo& info) {
-        if (!self->current(c)) return;
-        if (e) return self->fail(e);
-        if (info.uidvalidity != self->mark_.uidvalidity) return self->opened(info);
-        self->exists_ = info.exists;
-        self->fetch_new();
-    });
+    conn_->examine(folder_, on_current<const imap::Error&, const imap::MailboxInfo&>(
+        conn_, [](FolderWatch& self, const imap::Error& e, const imap::MailboxInfo& info) {
+            if (e) return self.fail(e);
+            if (info.uidvalidity != self.mark_.uidvalidity) return self.opened(info);
+            self.exists_ = info.exists;
+            self.fetch_new();
+        }));
 }
 
 void FolderWatch::notify_sync_error(const std::string& error, bool recovered) {
@@ -419,10 +408,11 @@ void FolderWatch::fail(const imap::Error& e) {
         notify_sync_error(report_.last_error, false);
     }
     set_phase(FolderPhase::error);
-    auto self = shared_from_this();
+    std::weak_ptr<FolderWatch> weak_self = weak_from_this();
     timer_.expires_after(delay);
-    timer_.async_wait([self](const boost::system::error_code& ec) {
-        if (!ec && !self->stopped_) self->connect();
+    timer_.async_wait([weak_self](const boost::system::error_code& ec) {
+        auto self = weak_self.lock();
+        if (self && !ec && !self->stopped_) self->connect();
     });
 }
 

@@ -79,7 +79,19 @@ private:
     void set_phase(FolderPhase p);
     void notify_sync_error(const std::string& error, bool recovered);
     std::string where() const { return mailbox_.id + "/" + folder_; }
-    bool current(const std::shared_ptr<imap::ImapConnection>& c) const { return !stopped_ && conn_ == c; }
+    bool current(const std::shared_ptr<imap::ImapConnection>& c) const { return c && !stopped_ && conn_ == c; }
+
+    // A handler for the connection to keep: it runs fn(*this, args…) only while this folder
+    // still exists and `c` is still its connection. It holds both weakly — the connection
+    // stores it, so a strong hold on the connection would be a cycle that outlives close()
+    // when the daemon stops in the middle of a command (LeakSanitizer caught it).
+    template <class... Args, class F>
+    std::function<void(Args...)> on_current(const std::shared_ptr<imap::ImapConnection>& c, F fn) {
+        return [weak_self = weak_from_this(), weak_conn = std::weak_ptr<imap::ImapConnection>(c), fn](Args... args) {
+            auto self = weak_self.lock();
+            if (self && self->current(weak_conn.lock())) fn(*self, args...);
+        };
+    }
 
     boost::asio::io_context& io_;
     DaemonState& state_;
