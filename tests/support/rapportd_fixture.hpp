@@ -50,6 +50,19 @@ public:
         start();
     }
 
+    // Kills rapportd with SIGKILL, as a crash or power cut would, and reaps it; start() runs
+    // it again on the same settings and state.
+    void kill_hard() {
+        client_.reset();
+        notifications_.clear();
+        const pid_t pid = child_->pid();
+        if (pid <= 0) return;  // already gone (never kill(-1, …))
+        ::kill(-pid, SIGKILL);
+        ::kill(pid, SIGKILL);
+        if (child_->wait(std::chrono::seconds(10)) == -1) throw std::runtime_error("rapportd survived SIGKILL");
+    }
+
+    int port() const { return port_; }  // the API port
     void signal(int sig) { child_->signal(sig); }
     pid_t pid() const { return child_->pid(); }
     bool running() { return child_->running(); }
