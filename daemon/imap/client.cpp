@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "mailbox_name.hpp"
+#include "rapport/utf8.hpp"
 #include "sequence_set.hpp"
 
 namespace rapport::imap {
@@ -129,8 +130,8 @@ Error status_error(const char* what, const StatusResponse& s, Errc no_code = Err
 
 struct Client::Command {
     enum class Kind {
-        capability, starttls, login, enable, list, examine, status, search, fetch, idle, append,
-        noop, logout,
+        capability, starttls, login, enable, list, examine, status, create, search, fetch, idle,
+        append, noop, logout,
     };
     Kind kind = Kind::noop;
     const char* name = "";
@@ -148,6 +149,9 @@ struct Client::Command {
     AppendHandler append_done;
     std::vector<std::uint32_t> numbers;
     std::function<void(const Error&, std::vector<std::uint32_t>)> search_done;
+    // The UID SEARCH and UID FETCH commands of a fetch_headers: on failure the job reports once
+    // through its own handler, not through each of them.
+    bool fetch_part = false;
     EventHandler idle_events;
     bool idle_started = false;
     bool idle_done_requested = false;
@@ -643,7 +647,7 @@ void Client::fail_all(const Error& why) {
     idle_.reset();
     auto job = std::move(fetch_);
     for (auto& c : victims) {
-        if (job && (c->kind == Command::Kind::search || c->kind == Command::Kind::fetch)) continue;
+        if (job && c->fetch_part) continue;
         c->complete(why);
     }
     if (job && job->done) job->done(why, job->summary);
@@ -822,6 +826,20 @@ void Client::status(std::string_view mailbox, StatusHandler done) {
     submit(cmd, writer().word("STATUS").astring(*wire).word(items).finish());
 }
 
+void Client::create(std::string_view mailbox, DoneHandler done) {
+    auto cmd = std::make_shared<Command>();
+    cmd->kind = Command::Kind::create;
+    cmd->name = "CREATE";
+    cmd->done = std::move(done);
+    if (!can_issue([&](const Error& e) { cmd->complete(e); })) return;
+    Error err;
+    auto wire = wire_mailbox(mailbox, err);
+    if (!wire) return cmd->complete(err);
+    // A NO keeps its response code in Error::response_code (status_error), which is how the
+    // caller tells ALREADYEXISTS from a real refusal (NOPERM, LIMIT, ...).
+    submit(cmd, writer().word("CREATE").astring(*wire).finish());
+}
+
 void Client::fetch_headers(std::uint32_t uid_from, std::uint32_t uid_to,
                            std::vector<std::string> fields, MessageHandler on_message,
                            FetchDoneHandler done) {
@@ -853,6 +871,7 @@ void Client::fetch_headers(std::uint32_t uid_from, std::uint32_t uid_to,
     auto cmd = std::make_shared<Command>();
     cmd->kind = Command::Kind::search;
     cmd->name = "UID SEARCH";
+    cmd->fetch_part = true;
     cmd->search_done = [this](const Error& e, std::vector<std::uint32_t> uids) {
         fetch_search_done(e, std::move(uids));
     };
@@ -895,6 +914,7 @@ void Client::fetch_next_batches() {
         auto cmd = std::make_shared<Command>();
         cmd->kind = Command::Kind::fetch;
         cmd->name = "UID FETCH";
+        cmd->fetch_part = true;
         cmd->done = [this](const Error& e) { fetch_batch_done(e); };
         submit(cmd, writer().word("UID FETCH").word(set).word(job.items).finish());
     }
@@ -913,6 +933,38 @@ void Client::fetch_batch_done(const Error& err) {
 void Client::finish_fetch(const Error& err) {
     auto job = std::move(fetch_);
     if (job && job->done) job->done(err, job->summary);
+}
+
+void Client::search_header(std::string_view field, std::string_view value, SearchHandler done) {
+    auto cmd = std::make_shared<Command>();
+    cmd->kind = Command::Kind::search;
+    cmd->name = "UID SEARCH";
+    cmd->search_done = [done = std::move(done)](const Error& e, std::vector<std::uint32_t> uids) {
+        // Untagged SEARCH data seen before a NO or a lost connection is not an answer.
+        if (e) uids.clear();
+        std::sort(uids.begin(), uids.end());
+        uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+        if (done) done(e, uids);
+    };
+    if (!can_issue([&](const Error& e) { cmd->complete(e); }, true)) return;
+    if (!valid_header_field(field))
+        return cmd->complete(Error{Errc::invalid_argument, "invalid header field name", {}});
+    bool ascii = true;
+    for (std::size_t i = 0; i < value.size();) {
+        std::uint32_t cp = 0;
+        if (!rapport::utf8::decode(value, i, cp))
+            return cmd->complete(
+                Error{Errc::invalid_argument, "search value is not valid UTF-8", {}});
+        if (cp >= 0x80) ascii = false;
+    }
+    auto w = writer().word("UID SEARCH");
+    // US-ASCII is every server's default charset; naming UTF-8 only when needed keeps ASCII
+    // searches working on servers that know no other charset.
+    if (!ascii) w.word("CHARSET UTF-8");
+    // string(), not astring(): an atom value would be fine on the wire, but a quoted string
+    // reads the same on every server, and anything unquotable (8-bit, CR/LF, quotes, long
+    // text) becomes a literal. A NUL makes finish() fail with invalid_argument.
+    submit(cmd, w.word("HEADER").astring(field).string(value).finish());
 }
 
 void Client::idle(EventHandler on_event, DoneHandler on_started) {

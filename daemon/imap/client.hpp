@@ -9,7 +9,8 @@
 // operation call or receive(), the transport must send take_output().
 //
 // Safety rules baked in (DESIGN.md "Mail is sacred"): bodies are fetched with BODY.PEEK only,
-// nothing here can STORE flags, EXPUNGE or CLOSE; mailboxes are opened with EXAMINE only.
+// nothing here can STORE flags, EXPUNGE or CLOSE; mailboxes are opened with EXAMINE only. The
+// only writes are APPEND and CREATE, which add and never change or remove anything.
 //
 // Typical flow:
 //   Client c;                       // state: waiting_for_greeting
@@ -75,6 +76,7 @@ public:
     using MessageHandler = std::function<void(const FetchedMessage&)>;
     using FetchDoneHandler = std::function<void(const Error&, const FetchSummary&)>;
     using AppendHandler = std::function<void(const Error&, const AppendResult&)>;
+    using SearchHandler = std::function<void(const Error&, const std::vector<std::uint32_t>&)>;
     using EventHandler = std::function<void(const MailboxEvent&)>;
 
     explicit Client(ClientOptions options = {});
@@ -122,6 +124,12 @@ public:
     // the only way to open a mailbox: there is no SELECT (which would clear \Recent).
     void examine(std::string_view mailbox, MailboxHandler done);
     void status(std::string_view mailbox, StatusHandler done);
+    // CREATE mailbox (UTF-8, sent as modified UTF-7 like examine). A mailbox that is already
+    // there is a tagged NO: done gets Errc::rejected with response_code "ALREADYEXISTS" (RFC
+    // 5530) when the server says so, and callers that only need the mailbox to exist may treat
+    // that as success. Servers without RFC 5530 codes just say NO; a caller can check with
+    // list() or status() then.
+    void create(std::string_view mailbox, DoneHandler done);
     // Header fields of every message with uid_from <= UID <= uid_to (uid_to 0 means no upper
     // bound) in the selected mailbox: a UID SEARCH finds the UIDs, then UID FETCH commands of
     // ClientOptions::fetch_batch UIDs each run pipelined, ClientOptions::fetch_in_flight at a
@@ -131,11 +139,27 @@ public:
     void fetch_headers(std::uint32_t uid_from, std::uint32_t uid_to,
                        std::vector<std::string> fields, MessageHandler on_message,
                        FetchDoneHandler done);
+    // UID SEARCH [CHARSET UTF-8] HEADER field value in the selected mailbox (EXAMINE is
+    // enough: SEARCH does not change anything). done gets the matching UIDs, ascending and
+    // without duplicates; empty on error. field is a header name of letters, digits, '-' and
+    // '_' (the check fetch_headers makes); anything else is refused with invalid_argument
+    // before anything is sent. value is
+    // UTF-8: sent as a quoted string when it is short printable ASCII, else as a literal; with
+    // non-ASCII bytes the command names CHARSET UTF-8 (RFC 3501 6.4.4), and invalid UTF-8 or a
+    // NUL is refused with invalid_argument. The server matches a substring of the field's
+    // (decoded) value, case-insensitively, so callers looking for an exact id must make it
+    // unambiguous (e.g. "<d-1@rapport>" with its brackets); an empty value matches every
+    // message that has the field. A server without UTF-8 search answers NO [BADCHARSET].
+    // No RETURN is sent, so the answer is a plain "* SEARCH" (which every server gives).
+    void search_header(std::string_view field, std::string_view value, SearchHandler done);
     // IDLE: on_started runs when the server accepted ("+"), or with an error. Events go to
     // on_event until idle_done()'s handler runs. Needs no other command in flight.
     void idle(EventHandler on_event, DoneHandler on_started);
     void idle_done(DoneHandler done);
     // APPEND mailbox (flags) {n} message. The message must use CRLF line ends and hold no NUL.
+    // Each flag is a system flag (\Draft, \Seen, ...) or a keyword atom; anything else
+    // (spaces, CR/LF, parentheses, quotes, non-ASCII) and \Deleted are refused with
+    // invalid_argument before sending. done gets [APPENDUID] when the server has UIDPLUS.
     void append(std::string_view mailbox, const std::vector<std::string>& flags,
                 std::string_view message, AppendHandler done);
     void noop(DoneHandler done);

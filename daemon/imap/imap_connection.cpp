@@ -372,11 +372,22 @@ void ImapConnection::status(const std::string& mailbox, StatusHandler done) {
     flush();
 }
 
+void ImapConnection::create(const std::string& mailbox, DoneHandler done) {
+    client_.create(mailbox, std::move(done));
+    flush();
+}
+
 void ImapConnection::fetch_headers(std::uint32_t uid_from, std::uint32_t uid_to,
                                    std::vector<std::string> fields, MessageHandler on_message,
                                    FetchDoneHandler done) {
     client_.fetch_headers(uid_from, uid_to, std::move(fields), std::move(on_message),
                           std::move(done));
+    flush();
+}
+
+void ImapConnection::search_header(const std::string& field, const std::string& value,
+                                   SearchHandler done) {
+    client_.search_header(field, value, std::move(done));
     flush();
 }
 

@@ -88,6 +88,7 @@ public:
     using MessageHandler = Client::MessageHandler;
     using FetchDoneHandler = Client::FetchDoneHandler;
     using AppendHandler = Client::AppendHandler;
+    using SearchHandler = Client::SearchHandler;
     using EventHandler = Client::EventHandler;
 
     static std::shared_ptr<ImapConnection> create(boost::asio::io_context& io,
@@ -108,10 +109,16 @@ public:
     void list(ListHandler done);
     void examine(const std::string& mailbox, MailboxHandler done);  // read-only; there is no SELECT
     void status(const std::string& mailbox, StatusHandler done);
+    // See Client::create: a NO [ALREADYEXISTS] comes back as an error with that response_code,
+    // which callers that only need the mailbox to exist may treat as success.
+    void create(const std::string& mailbox, DoneHandler done);
     // See Client::fetch_headers: pipelined UID batches, BODY.PEEK only, each UID at most once.
     void fetch_headers(std::uint32_t uid_from, std::uint32_t uid_to,
                        std::vector<std::string> fields, MessageHandler on_message,
                        FetchDoneHandler done);
+    // See Client::search_header: UID SEARCH HEADER field value in the selected mailbox, the UIDs
+    // ascending. CHARSET UTF-8 only for non-ASCII values.
+    void search_header(const std::string& field, const std::string& value, SearchHandler done);
     // Starts IDLE on the selected mailbox. on_change runs for every change; the IDLE is renewed
     // transparently every idle_renewal. on_end runs once, when stop_idle() completes or when the
     // IDLE could not start or the connection failed (with the error).

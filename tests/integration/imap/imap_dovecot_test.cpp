@@ -428,3 +428,97 @@ TEST_CASE("plaintext to a remote host is refused") {
                [&](const Error& e) { err = e; });
     CHECK(err.code == Errc::unsupported);
 }
+
+TEST_CASE("CREATE, APPEND a \\Draft and find it again with search_header (summary drafts)") {
+    DovecotFixture dovecot;
+    boost::asio::io_context io;
+    auto c = connected(io, plain(dovecot), dovecot);
+
+    // CREATE with a space in the name; a second CREATE is NO [ALREADYEXISTS] (RFC 5530).
+    bool done = false;
+    Error err{Errc::closed, "", ""};
+    c->create("Drafts 2", [&](const Error& e) {
+        err = e;
+        done = true;
+    });
+    run_until(io, [&] { return done; });
+    INFO(err.message);
+    REQUIRE_FALSE(err);
+    done = false;
+    c->create("Drafts 2", [&](const Error& e) {
+        err = e;
+        done = true;
+    });
+    run_until(io, [&] { return done; });
+    CHECK(err.code == Errc::rejected);
+    CHECK(err.response_code == "ALREADYEXISTS");
+
+    auto append = [&](const std::string& message) {
+        bool appended = false;
+        AppendResult result;
+        c->append("Drafts 2", {"\\Draft"}, message, [&](const Error& e, const AppendResult& r) {
+            INFO(e.message);
+            REQUIRE_FALSE(e);
+            result = r;
+            appended = true;
+        });
+        run_until(io, [&] { return appended; });
+        return result;
+    };
+    // The draft, a neighbour whose id starts the same way, and a message without the header.
+    const auto draft = append(sample_message(
+        1, "X-Rapport-Draft: <d-1@rapport>\r\n"
+           "Subject: =?UTF-8?Q?Zusammenfassung_=E2=80=93_M=C3=BCller?=\r\n"));
+    const auto neighbour = append(sample_message(2, "X-Rapport-Draft: <d-10@rapport>\r\n"));
+    append(sample_message(3));
+    REQUIRE(draft.uid != 0);  // Dovecot has UIDPLUS
+    CHECK(neighbour.uid > draft.uid);
+    CHECK(neighbour.uidvalidity == draft.uidvalidity);
+
+    auto info = examine(io, *c, "Drafts 2");
+    CHECK(info.read_only);
+    CHECK(info.exists == 3);
+    CHECK(info.uidvalidity == draft.uidvalidity);
+
+    auto search = [&](const std::string& field, const std::string& value) {
+        bool searched = false;
+        std::vector<std::uint32_t> uids;
+        c->search_header(field, value, [&](const Error& e, const std::vector<std::uint32_t>& u) {
+            INFO(e.message);
+            REQUIRE_FALSE(e);
+            uids = u;
+            searched = true;
+        });
+        run_until(io, [&] { return searched; });
+        return uids;
+    };
+    CHECK(search("X-Rapport-Draft", "<d-1@rapport>") == std::vector<std::uint32_t>{draft.uid});
+    CHECK(search("X-Rapport-Draft", "<d-2@rapport>").empty());
+    CHECK(search("x-rapport-draft", "<D-10@RAPPORT>") == std::vector<std::uint32_t>{neighbour.uid});
+    // Non-ASCII goes as a literal with CHARSET UTF-8; Dovecot matches the decoded header.
+    CHECK(search("Subject", "Zusammenfassung \xe2\x80\x93 M\xc3\xbc" "ller") ==
+          std::vector<std::uint32_t>{draft.uid});
+
+    // The draft carries \Draft and was not marked \Seen, neither by APPEND nor by the header peek.
+    bool fetched = false;
+    std::vector<std::string> flags;
+    c->fetch_headers(draft.uid, draft.uid, {"X-RAPPORT-DRAFT"},
+                     [&](const FetchedMessage& m) {
+                         flags = m.flags;
+                         CHECK(m.header_block == "X-Rapport-Draft: <d-1@rapport>\r\n\r\n");
+                     },
+                     [&](const Error& e, const FetchSummary& s) {
+                         REQUIRE_FALSE(e);
+                         CHECK(s.delivered == 1);
+                         fetched = true;
+                     });
+    run_until(io, [&] { return fetched; });
+    CHECK(std::count(flags.begin(), flags.end(), "\\Draft") == 1);
+    CHECK(std::count(flags.begin(), flags.end(), "\\Seen") == 0);
+    c->close();
+    run_until(io, [&] { return c->client().state() == Client::State::closed; });
+    const auto stored = dovecot.flags("Drafts 2");
+    REQUIRE(stored.count(draft.uid) == 1);
+    CHECK(stored.at(draft.uid).find("\\Draft") != std::string::npos);
+    CHECK(stored.at(draft.uid).find("\\Seen") == std::string::npos);
+}

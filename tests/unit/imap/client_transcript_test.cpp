@@ -453,6 +453,263 @@ TEST_CASE("APPEND refuses \\Deleted and NUL") {
     s.nothing_sent();
 }
 
+TEST_CASE("APPEND flags cannot inject: CR/LF, parentheses, quotes and empty flags are refused") {
+    Script s(false);
+    s.login_and_examine();
+    for (const std::string bad : {"\\Draft)\r\nA9 DELETE INBOX", "\\Draft\r\n", "(\\Seen", "\\Seen)",
+                                  "a\"b", "\\", "", "\\Dr\\aft", "{3}", "caf\xc3\xa9"}) {
+        INFO("flag: " << bad);
+        Error err;
+        s.client.append("Drafts", {"\\Draft", bad}, "x\r\n",
+                        [&](const Error& e, const AppendResult&) { err = e; });
+        CHECK(err.code == Errc::invalid_argument);
+    }
+    s.nothing_sent();
+    // System flags and keyword atoms pass.
+    s.client.append("Drafts", {"\\Draft", "\\Seen", "$Rapport"}, "x\r\n", nullptr);
+    s.C("A3 APPEND Drafts (\\Draft \\Seen $Rapport) {3+}");
+}
+
+TEST_CASE("search_header: UID SEARCH HEADER with a quoted value, UIDs sorted and unique") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine();  // the server has ESEARCH: the plain form is sent all the same
+    Error err{Errc::closed, "", ""};
+    std::vector<std::uint32_t> uids;
+    s.client.search_header("X-Rapport-Draft", "<d-3f2a@rapport>",
+                           [&](const Error& e, const std::vector<std::uint32_t>& u) {
+                               err = e;
+                               uids = u;
+                           });
+    s.C("A3 UID SEARCH HEADER X-Rapport-Draft \"<d-3f2a@rapport>\"");
+    s.S("* SEARCH 9 4294967295 7");
+    s.S("* SEARCH 9");  // a second response for the same command adds up
+    s.S("A3 OK Search completed (0.001 + 0.000 secs).");
+    CHECK_FALSE(err);
+    CHECK(uids == std::vector<std::uint32_t>{7, 9, 4294967295u});
+    CHECK(s.client.state() == Client::State::selected);
+}
+
+TEST_CASE("search_header: no match is an empty list, with or without an empty SEARCH") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine("IMAP4rev1 AUTH=PLAIN SASL-IR");
+    int calls = 0;
+    std::vector<std::uint32_t> uids{1};
+    auto record = [&](const Error& e, const std::vector<std::uint32_t>& u) {
+        CHECK_FALSE(e);
+        ++calls;
+        uids = u;
+    };
+    s.client.search_header("X-Rapport-Draft", "<d-none@rapport>", record);
+    s.client.search_header("Message-ID", "<x@y>", record);  // pipelined
+    s.C("A3 UID SEARCH HEADER X-Rapport-Draft \"<d-none@rapport>\"");
+    s.C("A4 UID SEARCH HEADER Message-ID \"<x@y>\"");
+    s.S("* SEARCH");
+    s.S("A3 OK Search completed");
+    CHECK(calls == 1);
+    CHECK(uids.empty());
+    uids = {1};
+    s.S("A4 OK Search completed");  // no untagged SEARCH at all
+    CHECK(calls == 2);
+    CHECK(uids.empty());
+}
+
+TEST_CASE("search_header: NO keeps its response code and drops partial data") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine();
+    Error err;
+    std::vector<std::uint32_t> uids{1};
+    s.client.search_header("X-Rapport-Draft", "<d-1@rapport>",
+                           [&](const Error& e, const std::vector<std::uint32_t>& u) {
+                               err = e;
+                               uids = u;
+                           });
+    s.C("A3 UID SEARCH HEADER X-Rapport-Draft \"<d-1@rapport>\"");
+    s.S("* SEARCH 5");
+    s.S("A3 NO [SERVERBUG] Search failed");
+    CHECK(err.code == Errc::rejected);
+    CHECK(err.response_code == "SERVERBUG");
+    CHECK(uids.empty());
+    // The connection goes on.
+    s.client.noop(nullptr);
+    s.C("A4 NOOP");
+}
+
+TEST_CASE("search_header: a non-ASCII value is a literal with CHARSET UTF-8") {
+    SECTION("synchronizing literal") {
+        Script s(GENERATE(false, true));
+        s.login_and_examine("IMAP4rev1 AUTH=PLAIN SASL-IR");
+        std::vector<std::uint32_t> uids;
+        Error err{Errc::closed, "", ""};
+        s.client.search_header("Subject", "Zusammenfassung \xe2\x80\x93 M\xc3\xbcller",
+                               [&](const Error& e, const std::vector<std::uint32_t>& u) {
+                                   err = e;
+                                   uids = u;
+                               });
+        s.C("A3 UID SEARCH CHARSET UTF-8 HEADER Subject {27}");
+        s.nothing_sent();  // waits for the continuation
+        s.S("+ OK");
+        s.C("Zusammenfassung \xe2\x80\x93 M\xc3\xbcller");
+        s.S("* SEARCH 12");
+        s.S("A3 OK Search completed");
+        CHECK_FALSE(err);
+        CHECK(uids == std::vector<std::uint32_t>{12});
+    }
+    SECTION("LITERAL+") {
+        Script s(GENERATE(false, true));
+        s.login_and_examine();
+        s.client.search_header("X-Rapport-Draft", "<d-\xc3\xa9@rapport>", nullptr);
+        s.C("A3 UID SEARCH CHARSET UTF-8 HEADER X-Rapport-Draft {14+}\r\n<d-\xc3\xa9@rapport>");
+    }
+    SECTION("an ASCII value with CR/LF is a literal without CHARSET") {
+        Script s(GENERATE(false, true));
+        s.login_and_examine("IMAP4rev1 AUTH=PLAIN SASL-IR");
+        Error err{Errc::closed, "", ""};
+        s.client.search_header("Subject", "line\r\nA9 DELETE INBOX",
+                               [&](const Error& e, const std::vector<std::uint32_t>&) { err = e; });
+        s.C("A3 UID SEARCH HEADER Subject {21}");
+        s.nothing_sent();
+        s.S("+ OK");
+        s.C("line\r\nA9 DELETE INBOX");
+        s.S("* SEARCH");
+        s.S("A3 OK Search completed");
+        CHECK_FALSE(err);
+    }
+}
+
+TEST_CASE("search_header: bad field names and values are refused before sending") {
+    Script s(false);
+    s.login_and_examine();
+    for (const std::string field : {"", "Subject:", "X Y", "X-Rapport-Draft\r\nA9 DELETE INBOX",
+                                    "\"Subject\"", "Subj\xc3\xa9" "ct", "(Subject)"}) {
+        INFO("field: " << field);
+        Error err;
+        std::vector<std::uint32_t> uids{1};
+        s.client.search_header(field, "<d-1@rapport>",
+                               [&](const Error& e, const std::vector<std::uint32_t>& u) {
+                                   err = e;
+                                   uids = u;
+                               });
+        CHECK(err.code == Errc::invalid_argument);
+        CHECK(uids.empty());
+    }
+    for (const std::string& value : {std::string("a\0b", 3), std::string("\xc3"),
+                                    std::string("\xed\xa0\x80")}) {  // NUL, truncated, surrogate
+        Error err;
+        s.client.search_header("Subject", value,
+                               [&](const Error& e, const std::vector<std::uint32_t>&) { err = e; });
+        CHECK(err.code == Errc::invalid_argument);
+    }
+    s.nothing_sent();
+}
+
+TEST_CASE("search_header needs a selected mailbox") {
+    Script s(false);
+    s.S("* PREAUTH [CAPABILITY IMAP4rev1] welcome");
+    Error err;
+    s.client.search_header("Subject", "x", [&](const Error& e, const std::vector<std::uint32_t>&) { err = e; });
+    CHECK(err.code == Errc::wrong_state);
+    s.nothing_sent();
+}
+
+TEST_CASE("search_header pipelined with a header fetch: both fail once when the connection drops") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine();
+    int fetch_done = 0, search_done = 0;
+    Error fetch_err, search_err;
+    s.client.fetch_headers(1, 0, {"FROM"}, nullptr, [&](const Error& e, const FetchSummary&) {
+        fetch_err = e;
+        ++fetch_done;
+    });
+    s.client.search_header("X-Rapport-Draft", "<d-1@rapport>",
+                           [&](const Error& e, const std::vector<std::uint32_t>&) {
+                               search_err = e;
+                               ++search_done;
+                           });
+    s.C("A3 UID SEARCH RETURN (ALL) UID 1:*");
+    s.C("A4 UID SEARCH HEADER X-Rapport-Draft \"<d-1@rapport>\"");
+    s.S("* ESEARCH (TAG \"A3\") UID ALL 1:2");
+    s.S("A3 OK done");
+    s.C("A5 UID FETCH 1:2 (UID FLAGS MODSEQ BODY.PEEK[HEADER.FIELDS (FROM)])");
+    s.client.connection_lost(Error{Errc::network, "connection reset", ""});
+    CHECK(fetch_done == 1);
+    CHECK(search_done == 1);
+    CHECK(fetch_err.code == Errc::network);
+    CHECK(search_err.code == Errc::network);
+}
+
+TEST_CASE("search_header results go to the right command next to a header fetch") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine("IMAP4rev1 AUTH=PLAIN SASL-IR");
+    std::vector<std::uint32_t> found;
+    FetchSummary summary;
+    s.client.search_header("X-Rapport-Draft", "<d-1@rapport>",
+                           [&](const Error& e, const std::vector<std::uint32_t>& u) {
+                               CHECK_FALSE(e);
+                               found = u;
+                           });
+    s.client.fetch_headers(1, 0, {"FROM"}, nullptr,
+                           [&](const Error& e, const FetchSummary& sum) {
+                               CHECK_FALSE(e);
+                               summary = sum;
+                           });
+    s.C("A3 UID SEARCH HEADER X-Rapport-Draft \"<d-1@rapport>\"");
+    s.C("A4 UID SEARCH UID 1:*");
+    s.S("* SEARCH 2");
+    s.S("A3 OK done");
+    s.S("* SEARCH 1 2 3");
+    s.S("A4 OK done");
+    CHECK(found == std::vector<std::uint32_t>{2});
+    s.C("A5 UID FETCH 1:3 (UID FLAGS BODY.PEEK[HEADER.FIELDS (FROM)])");
+    s.S("A5 OK done");
+    CHECK(summary.requested == 3);
+}
+
+TEST_CASE("CREATE: OK, NO [ALREADYEXISTS] with its code, names in modified UTF-7") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine();
+    Error err{Errc::closed, "", ""};
+    auto record = [&](const Error& e) { err = e; };
+    s.client.create("Drafts 2", record);
+    s.C("A3 CREATE \"Drafts 2\"");
+    s.S("A3 OK Create completed.");
+    CHECK_FALSE(err);
+
+    s.client.create("Drafts", record);
+    s.C("A4 CREATE Drafts");
+    s.S("A4 NO [ALREADYEXISTS] Mailbox already exists");
+    CHECK(err.code == Errc::rejected);
+    CHECK(err.response_code == "ALREADYEXISTS");  // the caller may treat this as success
+
+    s.client.create("Entw\xc3\xbcrfe", record);
+    s.C("A5 CREATE Entw&APw-rfe");
+    s.S("A5 NO [NOPERM] Permission denied");
+    CHECK(err.code == Errc::rejected);
+    CHECK(err.response_code == "NOPERM");
+
+    s.client.create("Notes & Drafts", record);
+    s.C("A6 CREATE \"Notes &- Drafts\"");
+    s.S("A6 OK Create completed.");
+    CHECK_FALSE(err);
+    // CREATE leaves the selected mailbox alone.
+    CHECK(s.client.state() == Client::State::selected);
+}
+
+TEST_CASE("CREATE refuses bad names and needs a login") {
+    Script s(false);
+    s.S("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready");
+    Error err;
+    s.client.create("Drafts", [&](const Error& e) { err = e; });
+    CHECK(err.code == Errc::wrong_state);
+    Script t(false);
+    t.login_and_examine();
+    t.client.create("", [&](const Error& e) { err = e; });
+    CHECK(err.code == Errc::invalid_argument);
+    t.client.create("\xff", [&](const Error& e) { err = e; });
+    CHECK(err.code == Errc::invalid_argument);
+    s.nothing_sent();
+    t.nothing_sent();
+}
+
 TEST_CASE("LIST asks for special-use folders and decodes names") {
     Script s(GENERATE(false, true));
     s.login_and_examine("IMAP4rev1 AUTH=PLAIN SASL-IR SPECIAL-USE LIST-EXTENDED");
