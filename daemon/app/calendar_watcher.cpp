@@ -127,6 +127,8 @@ CalendarWatcher::Outcome CalendarWatcher::read(Context& c) {
             occurrence.all_day = o.all_day;
             occurrence.cancelled = o.cancelled;
             occurrence.title = o.summary;
+            occurrence.description = o.description;
+            occurrence.location = o.location;
             occurrence.organizer = {o.organizer.address, o.organizer.name, o.organizer.partstat};
             for (const auto& a : o.attendees) occurrence.attendees.push_back({a.address, a.name, a.partstat});
             out.occurrences.push_back(std::move(occurrence));

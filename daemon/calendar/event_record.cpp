@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace rapport::calendar {
 namespace {
@@ -234,6 +235,10 @@ std::optional<EventRecord> read_event(icalcomponent* vevent, std::size_t index, 
 
     event.cancelled = ctx.method_cancel || icalcomponent_get_status(vevent) == ICAL_STATUS_CANCELLED;
     if (const char* summary = icalcomponent_get_summary(vevent)) event.summary = summary;
+    if (const char* description = icalcomponent_get_description(vevent))
+        event.description.assign(description, std::min(std::strlen(description), kMaxDescription));
+    if (const char* location = icalcomponent_get_location(vevent))
+        event.location.assign(location, std::min<std::size_t>(std::strlen(location), 1024));
     event.sequence = icalcomponent_get_sequence(vevent);
     if (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_ORGANIZER_PROPERTY)) {
         event.organizer = read_person(p, icalproperty_get_organizer(p));

@@ -39,6 +39,8 @@ struct EventRecord {
     std::optional<WallTime> recurrence_id;
     bool cancelled = false;
     std::string summary;
+    std::string description;  // capped at kMaxDescription: it only seeds a draft's agenda
+    std::string location;
     Attendee organizer;
     bool has_people = false;  // any ORGANIZER or ATTENDEE
     std::vector<Attendee> attendees;

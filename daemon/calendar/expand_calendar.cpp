@@ -117,6 +117,8 @@ Occurrence make_occurrence(const EventRecord& event, const EventRecord* master, 
     o.floating = event.start.floating;
     o.cancelled = event.cancelled || (master && master->cancelled);
     o.summary = event.summary.empty() && master ? master->summary : event.summary;
+    o.description = event.description.empty() && master ? master->description : event.description;
+    o.location = event.location.empty() && master ? master->location : event.location;
     const EventRecord& people = event.has_people || !master ? event : *master;
     o.organizer = people.organizer;
     o.attendees = people.attendees;

@@ -28,10 +28,15 @@ struct Occurrence {
     bool floating = false;   // no zone given (floating times, all-day dates): default zone used
     bool cancelled = false;  // STATUS:CANCELLED on the event or this occurrence, or METHOD:CANCEL
     std::string summary;
+    std::string description;  // at most kMaxDescription bytes (the agenda of a summary draft)
+    std::string location;
     Attendee organizer;
     std::vector<Attendee> attendees;
     int sequence = 0;
 };
+
+// Descriptions can be whole documents pasted into an invitation; a draft needs the start.
+constexpr std::size_t kMaxDescription = 16 * 1024;
 
 struct ExpandLimits {
     std::size_t max_input_bytes = 10 * 1024 * 1024;
