@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "rapport/json_text.hpp"
+#include "rapport/summary_draft.hpp"
 
 namespace rapport {
 
@@ -65,6 +66,35 @@ PathContext path_context_for(const std::string& settings_path) {
     return ctx;
 }
 
+namespace {
+
+// rules.summary_drafts.template names a text file: relative to the rules file's folder (as the
+// settings' paths are relative to the settings file), read here because the core reads no file,
+// checked by the core. A broken or missing template makes the whole rules file invalid: a
+// --check-config error, and a reload keeps the previous rules.
+RulesResult load_summary_template(RulesResult parsed, const std::string& rules_path) {
+    const std::string& name = parsed.rules->rules.summary_drafts.template_file;
+    std::filesystem::path path(name);
+    if (path.is_relative()) path = std::filesystem::path(rules_path).parent_path() / path;
+    const std::string shown = path.lexically_normal().string();
+    RulesResult out;
+    std::string error;
+    auto text = read_text_file(shown, TemplateLimits::max_body_bytes, error);
+    if (!text) {
+        out.diagnostics.push_back(
+            Diagnostic{rules_path, 0, 0, "$.rules.summary_drafts.template", error});
+        return out;
+    }
+    out.diagnostics = check_template(*text, TemplatePart::body, shown);
+    if (!out.diagnostics.empty()) return out;
+    auto rules = std::make_shared<Rules>(*parsed.rules);
+    rules->rules.summary_drafts.draft_template.body = normalize_template_text(*text);
+    out.rules = std::move(rules);
+    return out;
+}
+
+}  // namespace
+
 RulesResult load_rules(const std::string& rules_path) {
     RulesResult result;
     std::string error;
@@ -75,7 +105,9 @@ RulesResult load_rules(const std::string& rules_path) {
         result.diagnostics.back().file.clear();
         return result;
     }
-    return parse_rules(*text, rules_path);
+    result = parse_rules(*text, rules_path);
+    if (!result.rules || result.rules->rules.summary_drafts.template_file.empty()) return result;
+    return load_summary_template(std::move(result), rules_path);
 }
 
 LoadedConfig load_config(const std::string& settings_path) {

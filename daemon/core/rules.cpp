@@ -59,7 +59,7 @@ std::string q(const std::string& s) { return "\"" + s + "\""; }
 
 class RulesParser {
 public:
-    RulesParser(const std::string& file, Diagnostics& out) : r_(file, out) {}
+    RulesParser(const std::string& file, Diagnostics& out) : r_(file, out), file_(file), diagnostics_(out) {}
 
     std::shared_ptr<Rules> parse(const json& root) {
         auto rules = std::make_shared<Rules>();
@@ -202,7 +202,7 @@ private:
             const std::string path = JsonReader::index_path("$.accounts", i);
             const json& v = list[i];
             if (!r_.object(v, path, {"id", "name", "domains", "owner", "team", "reference",
-                                     "contacts", "stage", "lost"},
+                                     "contacts", "stage", "lost", "auto_cc"},
                            {"id", "name", "owner"}))
                 continue;
             Account account;
@@ -228,6 +228,7 @@ private:
                 account.team = *team;
             }
             if (auto reference = r_.boolean(v, path, "reference")) account.reference = *reference;
+            if (auto auto_cc = r_.boolean(v, path, "auto_cc")) account.auto_cc = *auto_cc;
             if (const json* list_json = r_.array(v, path, "domains")) {
                 for (std::size_t k = 0; k < list_json->size(); ++k) {
                     const std::string p = JsonReader::index_path(path + ".domains", k);
@@ -311,12 +312,23 @@ private:
             return;
         if (const json* o = r_.find(v, path, "auto_cc")) {
             const std::string p = path + ".auto_cc";
-            if (r_.object(*o, p, {"enabled"}))
+            if (r_.object(*o, p, {"enabled", "off_for_roles", "team"})) {
                 if (auto b = r_.boolean(*o, p, "enabled")) s.auto_cc.enabled = *b;
+                if (auto b = r_.boolean(*o, p, "team")) s.auto_cc.team = *b;
+                if (auto roles = r_.strings(*o, p, "off_for_roles")) {
+                    static const char* known[] = {"rep", "marketing", "manager", "support", "other"};
+                    for (std::size_t k = 0; k < roles->size(); ++k)
+                        if (std::none_of(std::begin(known), std::end(known), [&](const char* r) { return (*roles)[k] == r; }))
+                            r_.error(JsonReader::index_path(p + ".off_for_roles", k),
+                                     q((*roles)[k]) + " is not a role; use rep, marketing, manager, support or other");
+                    s.auto_cc.off_for_roles = *roles;
+                }
+            }
         }
         if (const json* o = r_.find(v, path, "summary_drafts")) {
             const std::string p = path + ".summary_drafts";
-            if (r_.object(*o, p, {"enabled", "delay", "min_duration", "recipients", "catch_up"})) {
+            if (r_.object(*o, p, {"enabled", "delay", "min_duration", "recipients", "catch_up", "subject",
+                                  "template"})) {
                 if (auto b = r_.boolean(*o, p, "enabled")) s.summary_drafts.enabled = *b;
                 if (auto d = r_.duration(*o, p, "delay")) s.summary_drafts.delay = *d;
                 if (auto d = r_.duration(*o, p, "min_duration")) s.summary_drafts.min_duration = *d;
@@ -326,6 +338,17 @@ private:
                     else if (*r == "owner") s.summary_drafts.recipients = DraftRecipients::owner;
                     else if (*r == "self") s.summary_drafts.recipients = DraftRecipients::self;
                     else r_.error(p + ".recipients", q(*r) + " is not one of attendees, owner, self");
+                }
+                if (auto subject = r_.string(*o, p, "subject")) {
+                    auto problems = check_template(*subject, TemplatePart::subject, file_, p + ".subject");
+                    if (problems.empty()) s.summary_drafts.draft_template.subject = *subject;
+                    diagnostics_.insert(diagnostics_.end(), problems.begin(), problems.end());
+                }
+                if (auto file = r_.string(*o, p, "template")) {
+                    if (file->find('\0') != std::string::npos)
+                        r_.error(p + ".template", "a file name cannot hold a NUL character");
+                    else
+                        s.summary_drafts.template_file = *file;
                 }
             }
         }
@@ -386,6 +409,8 @@ private:
     }
 
     JsonReader r_;
+    std::string file_;
+    Diagnostics& diagnostics_;  // the same list r_ writes to, for checks outside JsonReader
     PublicDomains public_;
     std::vector<std::string> own_domains_;
     std::unordered_set<std::string> person_ids_;

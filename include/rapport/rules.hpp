@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rapport/diagnostic.hpp"
+#include "rapport/summary_draft.hpp"  // DraftRecipients, SummaryTemplate
 #include "rapport/time.hpp"
 
 namespace rapport {
@@ -43,14 +44,16 @@ struct Account {
     std::vector<Contact> contacts;
     Stage stage = Stage::active;
     std::optional<LostDeal> lost;
+    bool auto_cc = true;  // false: nobody is added to mail to this account (its notices stay)
 };
-
-enum class DraftRecipients { attendees, owner, self };
-const char* to_string(DraftRecipients r);
 
 struct RuleSettings {
     struct AutoCc {
         bool enabled = true;
+        // Senders with these roles add nobody (e.g. "support", whose mail is routine).
+        std::vector<std::string> off_for_roles;
+        // Also copy the account's team members (not only the owner).
+        bool team = false;
     } auto_cc;
     struct SummaryDrafts {
         bool enabled = true;
@@ -58,6 +61,11 @@ struct RuleSettings {
         Seconds min_duration{10 * 60};
         DraftRecipients recipients = DraftRecipients::attendees;
         Seconds catch_up{24 * 3600};
+        // `subject` is checked by parse_rules. `template` names a file, so parse_rules (pure)
+        // only keeps its name: load_rules (daemon/app/config_loader) reads and checks it and
+        // fills draft_template.body. Empty body: the built-in template.
+        SummaryTemplate draft_template;
+        std::string template_file;  // $.rules.summary_drafts.template as written; "" = built-in
     } summary_drafts;
     struct Loss {
         std::vector<Seconds> nudges{Seconds{14 * 86400}, Seconds{45 * 86400}, Seconds{90 * 86400}};
