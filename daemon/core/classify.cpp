@@ -93,6 +93,7 @@ std::vector<NotificationDraft> message_notifications(const MessageSummary& m, co
         for (const auto& a : m.cc) input.cc.push_back(a.address);
         for (const auto& a : m.bcc) input.bcc.push_back(a.address);
         for (const auto& add : check_compose(input, directory).add_cc) {
+            if (add.role != "owner") continue;  // the audit is about owners (team copies are a courtesy)
             NotificationDraft n;
             n.kind = "owner_not_copied";
             n.account = add.account;

@@ -4,15 +4,24 @@
 #include <unordered_set>
 
 namespace rapport {
+namespace {
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+}  // namespace
 
 ComposeAdvice check_compose(const ComposeInput& input, const AccountDirectory& directory) {
     ComposeAdvice advice;
     const auto& rules = directory.rules();
+    const auto& auto_cc = rules.rules.auto_cc;
     const Match sender = directory.lookup(input.from);
+    const Person* sender_person = sender.person;
+    // Auto-cc is off for some senders by role (e.g. support's routine mail).
+    const bool sender_role_off = sender_person && has(auto_cc.off_for_roles, sender_person->role);
 
     std::unordered_set<std::string> present;  // everyone already on the message
     if (!sender.address.empty()) present.insert(sender.address);
-    std::vector<std::pair<Match, std::string>> customer_matches;  // match, field
+    std::vector<Match> customer_matches;
     for (const auto* list : {&input.to, &input.cc, &input.bcc}) {
         for (const auto& raw : *list) {
             Match m = directory.lookup(raw);
@@ -21,34 +30,45 @@ ComposeAdvice check_compose(const ComposeInput& input, const AccountDirectory& d
                 continue;
             }
             present.insert(m.address);
-            if (m.account) customer_matches.emplace_back(std::move(m), "");
+            if (m.account) customer_matches.push_back(std::move(m));
         }
     }
+    auto is_present = [&](const Person& p) {
+        return std::any_of(p.addresses.begin(), p.addresses.end(), [&](const std::string& a) { return present.count(a) > 0; });
+    };
+    auto is_sender = [&](const Person& p) { return has(p.addresses, sender.address); };
 
     std::vector<std::string> seen_accounts;
-    for (const auto& [m, field] : customer_matches) {
+    std::unordered_set<std::string> domain_told;
+    for (const auto& m : customer_matches) {
         const Account& account = *m.account;
-        if (std::find(seen_accounts.begin(), seen_accounts.end(), account.id) != seen_accounts.end())
-            continue;
-        seen_accounts.push_back(account.id);
         const Person* owner = directory.owner_of(account);
-        const bool sender_is_owner =
-            owner && std::find(owner->addresses.begin(), owner->addresses.end(), sender.address) !=
-                         owner->addresses.end();
-        if (rules.rules.auto_cc.enabled && owner && !sender_is_owner && !owner->addresses.empty()) {
-            const bool owner_present = std::any_of(owner->addresses.begin(), owner->addresses.end(),
-                                                   [&](const std::string& a) { return present.count(a) > 0; });
-            if (!owner_present) {
-                advice.add_cc.push_back({owner->addresses.front(), owner->name, account.id,
-                                         owner->name + " owns " + account.name + " (" + m.reason + ")"});
-                present.insert(owner->addresses.front());
-            }
+        const bool sender_is_owner = owner && is_sender(*owner);
+        // Not to the owner: writing to new people at their own accounts is their job.
+        if (m.kind == MatchKind::domain && !sender_is_owner && domain_told.insert(m.address).second)
+            advice.notices.push_back({"domain", account.id,
+                                      m.address + " is not a listed contact of " + account.name +
+                                          "; it matches the account only by its domain. Check the recipient."});
+        if (has(seen_accounts, account.id)) continue;
+        seen_accounts.push_back(account.id);
+        const bool sender_in_team =
+            std::any_of(account.team.begin(), account.team.end(), [&](const std::string& id) {
+                const Person* p = rules.person(id);
+                return p && is_sender(*p);
+            });
+        if (auto_cc.enabled && account.auto_cc && !sender_role_off) {
+            auto add = [&](const Person& p, const std::string& role, const std::string& why) {
+                if (p.addresses.empty() || is_sender(p) || is_present(p)) return;
+                advice.add_cc.push_back({p.addresses.front(), p.name, account.id, why, role});
+                present.insert(p.addresses.front());
+            };
+            if (owner) add(*owner, "owner", owner->name + " owns " + account.name + " (" + m.reason + ")");
+            if (auto_cc.team)
+                for (const auto& id : account.team)
+                    if (const Person* p = rules.person(id))
+                        add(*p, "team", p->name + " is on " + account.name + "'s team (" + m.reason + ")");
         }
-        if (account.reference && !sender_is_owner)
-            advice.notices.push_back({"reference", account.id,
-                                      account.name + " is a reference customer owned by " +
-                                          (owner ? owner->name : account.owner) +
-                                          "; coordinate reference requests with them."});
+        // Told to the owner too: the competitor's delivery date is what their follow-up hangs on.
         if (account.stage == Stage::lost) {
             std::string text = account.name + " is a lost account";
             if (account.lost) {
@@ -58,6 +78,16 @@ ComposeAdvice check_compose(const ComposeInput& input, const AccountDirectory& d
             }
             advice.notices.push_back({"lost", account.id, text + "."});
         }
+        if (sender_is_owner) continue;  // the owner needs no reminder of whose account it is
+        const std::string owner_name = owner ? owner->name : account.owner;
+        if (account.reference)
+            advice.notices.push_back({"reference", account.id,
+                                      account.name + " is a reference customer owned by " + owner_name +
+                                          "; coordinate reference requests with them."});
+        if (account.stage == Stage::prospect && !sender_in_team)
+            advice.notices.push_back({"prospect", account.id,
+                                      account.name + " is a new prospect of " + owner_name + "; talk to " +
+                                          owner_name + " before writing."});
     }
     return advice;
 }

@@ -95,6 +95,15 @@ public:
                 if (mailbox((*list)[i], path, m)) {
                     if (!mailbox_ids.insert(m.id).second)
                         r_.error(path + ".id", "mailbox id " + q(m.id) + " is used twice");
+                    if (m.submission) {
+                        const int port = m.submission->port;
+                        if (port == s->api_port)
+                            r_.error(path + ".submission.port", "port " + std::to_string(port) + " is the API's port");
+                        for (const auto& other : s->mailboxes)
+                            if (other.submission && other.submission->port == port)
+                                r_.error(path + ".submission.port", "port " + std::to_string(port) +
+                                                                         " is already mailbox " + q(other.id) + "'s");
+                    }
                     s->mailboxes.push_back(std::move(m));
                 }
             }
@@ -165,13 +174,29 @@ private:
     }
 
     bool mailbox(const json& v, const std::string& path, Mailbox& m) {
-        if (!r_.object(v, path, {"id", "imap", "smtp", "folders", "idle", "poll_interval"}, {"id", "imap"}))
+        if (!r_.object(v, path, {"id", "imap", "smtp", "submission", "folders", "idle", "poll_interval"},
+                       {"id", "imap"}))
             return false;
         if (auto id = r_.string(v, path, "id")) m.id = *id;
         if (const json* imap = r_.find(v, path, "imap")) endpoint(*imap, path + ".imap", m.imap, false);
         if (const json* smtp = r_.find(v, path, "smtp")) {
             ServerEndpoint e;
             if (endpoint(*smtp, path + ".smtp", e, true)) m.smtp = e;
+        }
+        if (const json* sub = r_.find(v, path, "submission")) {
+            const std::string p = path + ".submission";
+            if (r_.object(*sub, p, {"port", "max_message_size", "max_recipients", "max_connections"}, {"port"})) {
+                Submission s;
+                if (auto port = r_.integer(*sub, p, "port", 1, 65535)) s.port = static_cast<int>(*port);
+                // 1 KiB is no use and more than 1 GiB would be held in memory per connection.
+                if (auto size = r_.integer(*sub, p, "max_message_size", 1024, 1ll << 30))
+                    s.max_message_size = static_cast<std::size_t>(*size);
+                if (auto n = r_.integer(*sub, p, "max_recipients", 1, 10000)) s.max_recipients = static_cast<std::size_t>(*n);
+                if (auto n = r_.integer(*sub, p, "max_connections", 1, 1000)) s.max_connections = static_cast<std::size_t>(*n);
+                if (!r_.find(v, path, "smtp"))
+                    r_.error(p, "the submission listener relays through \"smtp\"; add the mailbox's SMTP server");
+                if (s.port) m.submission = s;
+            }
         }
         if (const json* folders = r_.find(v, path, "folders")) {
             const std::string p = path + ".folders";

@@ -14,14 +14,14 @@ namespace rapport::mime {
 namespace {
 
 enum class Field {
-    From, To, Cc, Date, Subject, MessageId, InReplyTo, References, AutoSubmitted, ContentType,
+    From, To, Cc, Date, Subject, MessageId, InReplyTo, References, AutoSubmitted, ContentType, Bcc,
     Count, Other
 };
 
 constexpr std::string_view kFieldNames[] = {"From",       "To",          "Cc",
                                             "Date",       "Subject",     "Message-ID",
                                             "In-Reply-To", "References", "Auto-Submitted",
-                                            "Content-Type"};
+                                            "Content-Type", "Bcc"};
 
 bool equals_ignore_case(std::string_view a, std::string_view lower) {
     if (a.size() != lower.size()) return false;
@@ -37,6 +37,9 @@ Field classify(std::string_view name) {
         case 2:
             if (equals_ignore_case(name, "to")) return Field::To;
             if (equals_ignore_case(name, "cc")) return Field::Cc;
+            break;
+        case 3:
+            if (equals_ignore_case(name, "bcc")) return Field::Bcc;
             break;
         case 4:
             if (equals_ignore_case(name, "from")) return Field::From;
@@ -153,7 +156,7 @@ private:
         const bool duplicate = seen_[index];
         seen_[index] = true;
         if (duplicate) {
-            if (field == Field::To || field == Field::Cc)
+            if (field == Field::To || field == Field::Cc || field == Field::Bcc)
                 ctx_.warn(name, "field repeated; addresses concatenated");
             else
                 ctx_.warn(name, "field repeated; the first one is used");
@@ -168,6 +171,9 @@ private:
                 break;
             case Field::Cc:
                 parse_address_list(value, name, limits_.max_addresses_per_field, h_.cc, ctx_);
+                break;
+            case Field::Bcc:
+                parse_address_list(value, name, limits_.max_addresses_per_field, h_.bcc, ctx_);
                 break;
             case Field::Date:
                 if (!duplicate) parse_date(value);

@@ -1,12 +1,12 @@
 #pragma once
 // The hot-path parser for the header block of one message, as fetched from IMAP with
 // BODY.PEEK[HEADER.FIELDS (FROM TO CC DATE SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES
-// AUTO-SUBMITTED CONTENT-TYPE)]: raw bytes, CRLF or LF line ends, folded lines, any junk real
+// AUTO-SUBMITTED CONTENT-TYPE BCC)]: raw bytes, CRLF or LF line ends, folded lines, any junk real
 // mail carries. It never fails: what cannot be understood is skipped and named in `warnings`.
 // It depends on the standard library and glibc's iconv only, and runs in linear time.
 //
 // What the fields become:
-// - From/To/Cc: every mailbox, groups flattened ("undisclosed-recipients:;" gives none).
+// - From/To/Cc/Bcc: every mailbox, groups flattened ("undisclosed-recipients:;" gives none).
 //   `address` is the addr-spec without comments or folding whitespace, domain as written (IDN
 //   UTF-8 kept, case kept); a quoted local part is kept quoted unless the quotes are
 //   unnecessary ("john"@x -> john@x, "john doe"@x stays). `<MAILER-DAEMON>` (no domain) is kept,
@@ -44,7 +44,9 @@ struct MailAddress {
 };
 
 struct MessageHeaders {
-    std::vector<MailAddress> from, to, cc;
+    // Bcc is present in the Sent copies most clients keep (and in messages handed to the
+    // submission listener); the Sent audit needs it to see an owner copied blindly.
+    std::vector<MailAddress> from, to, cc, bcc;
     std::optional<SysSeconds> date;
     std::string subject;
     std::string message_id;  // without <>
@@ -58,7 +60,7 @@ struct MessageHeaders {
 
 struct HeaderLimits {
     size_t max_block_bytes = 1 << 20;         // larger blocks are cut at a line end (warning)
-    size_t max_addresses_per_field = 10000;   // per From, To, Cc; the rest is dropped (warning)
+    size_t max_addresses_per_field = 10000;   // per From, To, Cc, Bcc; the rest is dropped (warning)
     size_t max_encoded_words = 10000;         // per message; the rest stay undecoded (warning)
     size_t max_references = 1000;             // the first id and the newest ones are kept
     size_t max_warnings = 50;

@@ -1,6 +1,17 @@
 #pragma once
-// The decision behind auto-cc: given a message about to be sent, which account owners must be
-// copied, and what the sender should know (reference customer, lost account).
+// The decision behind auto-cc: given a message about to be sent, which account owners (and,
+// with rules.auto_cc.team, team members) must be copied, and what the sender should know. The
+// same decision serves compose.check (the add-on), the submission listener and the Sent audit.
+//
+// Someone is added for an account reached by a recipient when: rules.auto_cc.enabled, the
+// account's own auto_cc is not false, the sender's role is not in auto_cc.off_for_roles, the
+// sender is not that person, and none of that person's addresses is already on the message
+// (From, To, Cc or Bcc). Each person once, even for several accounts.
+//
+// Notices, each account once: lost (lost, with competitor and delivery date when known; to
+// everyone), reference (a reference customer; not to its owner), prospect (a prospect its
+// owner leads: talk to them first; not to the owner or team), domain (a recipient matched only
+// by the account's domain, not a listed contact: check it; not to the owner), unknown_address.
 #include <string>
 #include <vector>
 
@@ -18,10 +29,11 @@ struct CcSuggestion {
     std::string name;
     std::string account;
     std::string reason;
+    std::string role = "owner";  // owner | team
 };
 
 struct ComposeNotice {
-    std::string kind;  // reference | lost | unknown_address
+    std::string kind;  // reference | lost | prospect | domain | unknown_address
     std::string account;
     std::string text;
 };

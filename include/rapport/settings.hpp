@@ -31,10 +31,20 @@ struct ServerEndpoint {
     bool allow_insecure = false;
 };
 
+// The local SMTP submission listener of one mailbox (docs/submission.md). Limits are per
+// listener; each refusal is a clear SMTP reply, never a lost message.
+struct Submission {
+    int port = 0;
+    std::size_t max_message_size = 35u << 20;  // bytes after dot-unstuffing; advertised as SIZE
+    std::size_t max_recipients = 500;         // per message, before the owners are added
+    std::size_t max_connections = 20;         // concurrent; more get 421 at once
+};
+
 struct Mailbox {
     std::string id;
     ServerEndpoint imap;
     std::optional<ServerEndpoint> smtp;
+    std::optional<Submission> submission;  // requires smtp
     std::vector<std::string> watch{"INBOX", "Sent"};
     std::string sent = "Sent";
     std::string drafts = "Drafts";

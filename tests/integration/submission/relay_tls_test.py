@@ -1,0 +1,181 @@
+"""The relay's security against real aiosmtpd servers with a test CA: STARTTLS with verification,
+SNI and AUTH; STARTTLS required with no fallback when the server does not offer it; implicit
+TLS; an untrusted certificate; a refused login (454, the client keeps the message);
+password_command. One rapportd, one mailbox (and submission port) per case.
+
+    /usr/bin/python3 relay_tls_test.py BUILD/bin
+"""
+import json
+import os
+import shutil
+import signal
+import smtplib
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+BIN = sys.argv[1]
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+passed = failed = 0
+
+
+def check(condition, what):
+    global passed, failed
+    if condition:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAILED: {what}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_certs(d):
+    def run(*args):
+        subprocess.run(args, check=True, capture_output=True, cwd=d)
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=Rapport Test CA")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+        "-subj", "/CN=localhost")
+    with open(f"{d}/ext.cnf", "w") as f:
+        f.write("subjectAltName=DNS:localhost\n")
+    run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
+
+
+class Sink:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content, session.authenticated))
+        return "250 2.0.0 Ok"
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"mia" and auth_data.password == b"s3cret"
+    # handled=False: aiosmtpd then sends the 535 itself (True would leave the client waiting).
+    return AuthResult(success=ok, handled=False)
+
+
+def send(port, token, subject):
+    c = smtplib.SMTP("127.0.0.1", port, timeout=60)
+    c.ehlo("t")
+    c.login("mia", token)
+    try:
+        c.sendmail("mia@vendor.example", ["jane@acme.example"],
+                   f"From: mia@vendor.example\r\nTo: jane@acme.example\r\nSubject: {subject}\r\n\r\nx\r\n".encode())
+        return 250, b""
+    except smtplib.SMTPDataError as e:
+        return e.smtp_code, e.smtp_error
+    finally:
+        c.close()
+
+
+def main():
+    workdir = tempfile.mkdtemp(prefix="rapport-relay-tls-")
+    make_certs(workdir)
+    names = []
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(f"{workdir}/server.pem", f"{workdir}/server.key")
+    ctx.sni_callback = lambda sock, name, c: names.append(name)
+    p_starttls, p_plain, p_tls = free_port(), free_port(), free_port()
+    starttls_sink, plain_sink, tls_sink = Sink(), Sink(), Sink()
+    controllers = [
+        Controller(starttls_sink, hostname="127.0.0.1", port=p_starttls, tls_context=ctx, require_starttls=True,
+                   authenticator=authenticator, auth_required=True, auth_require_tls=True),
+        Controller(plain_sink, hostname="127.0.0.1", port=p_plain),
+        Controller(tls_sink, hostname="127.0.0.1", port=p_tls, ssl_context=ctx),
+    ]
+    for c in controllers:
+        c.start()
+    ca = f"{workdir}/ca.pem"
+    cases = {
+        "starttls": {"host": "localhost", "port": p_starttls, "security": "starttls", "ca_file": ca,
+                     "username": "mia", "password": "s3cret"},
+        "no_starttls": {"host": "localhost", "port": p_plain, "security": "starttls", "ca_file": ca},
+        "tls": {"host": "localhost", "port": p_tls, "security": "tls", "ca_file": ca},
+        "untrusted": {"host": "localhost", "port": p_starttls, "security": "starttls", "username": "mia",
+                      "password": "s3cret"},
+        "wrong_password": {"host": "localhost", "port": p_starttls, "security": "starttls", "ca_file": ca,
+                           "username": "mia", "password": "nope"},
+        "password_command": {"host": "localhost", "port": p_starttls, "security": "starttls", "ca_file": ca,
+                             "username": "mia", "password_command": ["printf", "%s\\n", "s3cret"]},
+    }
+    ports = {name: free_port() for name in cases}
+    imap_port = free_port()
+    mailboxes = [{"id": name, "imap": {"host": "127.0.0.1", "port": imap_port, "security": "none",
+                                       "username": "mia", "password": "x"},
+                  "smtp": smtp, "submission": {"port": ports[name]}} for name, smtp in cases.items()]
+    shutil.copy(f"{ROOT}/packaging/examples/rules.json", f"{workdir}/rules.json")
+    with open(f"{workdir}/settings.json", "w") as f:
+        json.dump({"user": {"name": "Mia Marketing", "address": "mia@vendor.example"}, "rules": "rules.json",
+                   "state_dir": "state", "api": {"port": free_port(), "token_file": "state/token"},
+                   "mailboxes": mailboxes}, f)
+    os.chmod(f"{workdir}/settings.json", 0o600)
+    log = open(f"{workdir}/rapportd.log", "w")
+    daemon = subprocess.Popen([f"{BIN}/rapportd", "--config", f"{workdir}/settings.json"], stderr=log)
+    try:
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", ports["password_command"]), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        token = open(f"{workdir}/state/token").read().strip()
+
+        code, _ = send(ports["starttls"], token, "starttls")
+        check(code == 250 and len(starttls_sink.messages) == 1, f"STARTTLS + AUTH relayed ({code})")
+        check(starttls_sink.messages and starttls_sink.messages[0][2], "upstream saw an authenticated session")
+        check(starttls_sink.messages and starttls_sink.messages[0][0] == ["jane@acme.example", "bob@vendor.example"],
+              "owner in the envelope over STARTTLS")
+        check("localhost" in names, f"SNI sent: {names}")
+
+        code, text = send(ports["no_starttls"], token, "no starttls")
+        check(400 <= code < 500 and plain_sink.messages == [], f"STARTTLS not offered: 4xx, nothing sent in plaintext ({code} {text})")
+
+        code, _ = send(ports["tls"], token, "tls")
+        check(code == 250 and len(tls_sink.messages) == 1, f"implicit TLS relayed ({code})")
+
+        before = len(starttls_sink.messages)
+        code, text = send(ports["untrusted"], token, "untrusted")
+        check(400 <= code < 500 and len(starttls_sink.messages) == before, f"untrusted certificate: 4xx ({code} {text})")
+
+        code, text = send(ports["wrong_password"], token, "wrong password")
+        check(code == 454 and len(starttls_sink.messages) == before, f"refused login: 454 ({code} {text})")
+
+        code, _ = send(ports["password_command"], token, "password_command")
+        check(code == 250 and len(starttls_sink.messages) == before + 1, f"password_command relayed ({code})")
+        log.flush()
+        check("s3cret" not in open(f"{workdir}/rapportd.log").read(), "no password in the log")
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(15)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+        for c in controllers:
+            c.stop()
+        log.close()
+    print(f"{passed} passed, {failed} failed")
+    if failed:
+        print(open(f"{workdir}/rapportd.log").read()[-3000:])
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
