@@ -78,7 +78,14 @@ CONF
 pids+=($!)
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$imap_port) 2>/dev/null && break; sleep 0.1; done
 
-cp packaging/examples/rules.json "$demo/rules.json"
+# The shipped example rules, with the summary draft's delay cut from 5 minutes to 2 seconds so
+# that the demo call's draft appears while you watch.
+python3 - packaging/examples/rules.json "$demo/rules.json" <<'PY'
+import json, sys
+rules = json.load(open(sys.argv[1]))
+rules.setdefault("rules", {}).setdefault("summary_drafts", {})["delay"] = "PT2S"
+json.dump(rules, open(sys.argv[2], "w"))  # one line: the sed edits below match it
+PY
 # A calendar with times relative to now: a call with Acme that ends a few seconds into the
 # demo, an Outlook invitation with a Windows time-zone name, a weekly series with a cancelled
 # occurrence, and an internal meeting (not a customer meeting).
@@ -93,6 +100,7 @@ DTSTAMP:20261101T000000Z
 DTSTART:$(t '-30 min')
 DTEND:$(t '+25 sec')
 SUMMARY:Acme user-day prep call
+DESCRIPTION:1. Who speaks at the user day\n2. Jane's reference quote\n3. Travel
 ORGANIZER;CN=Mia Marketing:mailto:mia@vendor.example
 ATTENDEE;CN=Jane Doe;PARTSTAT=ACCEPTED:MAILTO:JANE@ACME.EXAMPLE
 END:VEVENT
@@ -179,14 +187,21 @@ ctl meetings
 for _ in $(seq 40); do grep -q "customer meeting ended" "$demo/rapportd.log" && break; sleep 1; done
 grep "customer meeting ended" "$demo/rapportd.log" | sed 's/^/  /'
 
-step "9. Reload with a broken rules file: refused, the old rules stay, clients are told"
+step "9. Two seconds later its summary draft is in Mia's Drafts folder, exactly once"
+for _ in $(seq 30); do grep -q "appended to Drafts" "$demo/rapportd.log" && break; sleep 0.5; done
+ctl drafts
+echo "  The draft as any mail client sees it (Drafts, flagged \\Draft):"
+doveadm -c "$demo/dovecot.conf" fetch -u mia 'flags' mailbox Drafts ALL | sed 's/^/    /'
+doveadm -c "$demo/dovecot.conf" fetch -u mia 'text' mailbox Drafts ALL | sed '1d; s/^/    /'
+
+step "10. Reload with a broken rules file: refused, the old rules stay, clients are told"
 cp "$demo/rules.json" "$demo/rules.good"; cp "$demo/broken.json" "$demo/rules.json"
 kill -HUP $daemon_pid; sleep 0.5
 cp "$demo/rules.good" "$demo/rules.json"; kill -HUP $daemon_pid; sleep 0.5
 tail -n 2 "$demo/watch.txt" | sed 's/^/  /'
 ctl status
 
-step "10. The user's mail is untouched: no flag was changed, nothing deleted"
+step "11. The user's mail is untouched: no flag was changed, nothing deleted"
 doveadm -c "$demo/dovecot.conf" fetch -u mia 'mailbox uid flags' ALL | paste -sd' ' | sed 's/mailbox: /\n  /g'
 echo
 echo "Demo finished; everything it started is stopped and $demo is removed."

@@ -96,6 +96,7 @@ std::vector<Nudge> ApiBridge::record_loss(const LossReport& loss, const std::vec
     });
     log::info("deal lost: " + loss.account + (loss.competitor.empty() ? "" : " to " + loss.competitor) + "; " +
               std::to_string(stored.size()) + " follow-up nudges scheduled");
+    state_.lost_accounts.insert(loss.account);
     if (state_.nudges_changed) state_.nudges_changed();
     return stored;
 }
@@ -111,6 +112,7 @@ std::size_t ApiBridge::reopen(const std::string& account) {
         }
         return cancelled;
     });
+    state_.lost_accounts.erase(account);
     log::info("deal reopened: " + account + "; " + std::to_string(n) + " open nudges cancelled");
     if (state_.nudges_changed) state_.nudges_changed();
     return n;
@@ -153,6 +155,8 @@ nlohmann::json DaemonState::status_json() const {
         if (mailbox) {
             j["messages_seen"] = s.messages_seen;
             if (s.scan) j["scan"] = {{"done", s.scan->first}, {"total", s.scan->second}};
+            j["drafts"] = {{"pending", s.drafts_pending},
+                           {"last_error", s.drafts_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.drafts_error)}};
         } else {
             j["events"] = s.events;
             j["customer_meetings"] = s.customer_meetings;

@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 #include <system_error>
@@ -21,7 +22,10 @@
 #include "app/calendar_watcher.hpp"
 #include "app/mail_watcher.hpp"
 #include "app/nudge_timer.hpp"
+#include "effects/draft_writer.hpp"
+#include "effects/summary_planner.hpp"
 #include "app/worker_pool.hpp"
+#include "app/submission_service.hpp"
 #include "rapport/meetings.hpp"
 #include "rapport/version.hpp"
 #include "token_file.hpp"
@@ -53,7 +57,9 @@ struct Daemon::Impl {
     boost::asio::steady_timer housekeeping_timer{io};
     std::unique_ptr<ApiBridge> bridge;
     std::unique_ptr<api::ApiServer> server;
+    std::unique_ptr<SubmissionListeners> submission;  // SMTP submission (docs/submission.md)
     std::vector<std::shared_ptr<MailWatcher>> mail_watchers;
+    std::vector<std::shared_ptr<DraftWriter>> draft_writers;  // one per mailbox
     std::vector<std::unique_ptr<CalendarWatcher>> calendar_watchers;
     std::vector<std::vector<CalendarOccurrence>> occurrences;  // per calendar, as last read
     // Wall-clock timer: meetings end at calendar times, which a suspended laptop must honour.
@@ -114,20 +120,35 @@ struct Daemon::Impl {
                 ended.insert({e.calendar, e.uid, e.occurrence});
             const auto catch_up = state.directory->rules().rules.summary_drafts.catch_up;
             const auto decision = decide_endings(meetings, ended, state.clock->instant(), catch_up);
-            // Recorded in one transaction before anything acts on them: each occurrence ends
-            // once, across restarts (the summary-draft journal builds on this).
+            // The summary drafts the fired ones want, composed before the write (the
+            // composition reads the store: the account's recent subjects, open nudges).
+            std::map<const Meeting*, SummaryIntent> intents;
+            for (const auto& m : decision.fire)
+                if (auto intent = plan_summary_intent(m, state, now)) intents.emplace(&m, std::move(*intent));
+            // The end and its draft intent in one transaction: each occurrence ends once, and
+            // its draft is in the journal before anything touches the server, so a crash at any
+            // point neither loses nor doubles it.
             std::vector<std::pair<const Meeting*, MeetingOutcome>> recorded;
+            bool drafts_added = false;
             state.store->write([&](WriteTx& tx) {
                 recorded.clear();
+                drafts_added = false;
                 for (const auto* list : {&decision.fire, &decision.expire}) {
                     const auto outcome = list == &decision.fire ? MeetingOutcome::fired : MeetingOutcome::expired;
                     for (const auto& m : *list) {
                         const auto& o = m.occurrence;
-                        if (tx.record_meeting_end({o.calendar, o.uid, o.occurrence.time_since_epoch().count(), outcome}, now))
-                            recorded.emplace_back(&m, outcome);
+                        if (!tx.record_meeting_end({o.calendar, o.uid, o.occurrence.time_since_epoch().count(), outcome}, now))
+                            continue;
+                        recorded.emplace_back(&m, outcome);
+                        if (auto it = intents.find(&m); it != intents.end())
+                            drafts_added |= tx.add_effect(EffectKind::summary_draft, it->second.key, it->second.payload,
+                                                          it->second.not_before, now)
+                                                .has_value();
                     }
                 }
             });
+            if (drafts_added)
+                for (auto& w : draft_writers) w->kick();
             for (const auto& [m, outcome] : recorded) {
                 const auto& o = m->occurrence;
                 if (outcome == MeetingOutcome::fired)
@@ -173,6 +194,7 @@ struct Daemon::Impl {
 
     void start_watchers() {
         mail_watchers.clear();
+        draft_writers.clear();
         state.mailboxes.clear();
         for (std::size_t i = 0; i < state.settings->mailboxes.size(); ++i) {
             SourceStatus s;
@@ -182,6 +204,9 @@ struct Daemon::Impl {
         for (std::size_t i = 0; i < state.settings->mailboxes.size(); ++i) {
             mail_watchers.push_back(std::make_shared<MailWatcher>(io, pool, state, state.settings->mailboxes[i], i));
             mail_watchers.back()->start();
+            // Also picks up the intents a crash or a stop left pending.
+            draft_writers.push_back(std::make_shared<DraftWriter>(io, pool, state, state.settings->mailboxes[i], i));
+            draft_writers.back()->kick();
         }
         mailbox_fingerprint = fingerprint(*state.settings);
     }
@@ -190,7 +215,12 @@ struct Daemon::Impl {
     void housekeeping() {
         try {
             const TimePoint cutoff = state.clock->now() - Seconds{30 * 86400};
-            const auto pruned = state.store->write([&](WriteTx& tx) { return tx.prune_notifications(cutoff); });
+            // Subjects are kept for drafts' context (30 days back): 90 days is plenty.
+            const TimePoint subjects_cutoff = state.clock->now() - Seconds{90 * 86400};
+            const auto pruned = state.store->write([&](WriteTx& tx) {
+                tx.prune_account_messages(subjects_cutoff);
+                return tx.prune_notifications(cutoff);
+            });
             if (pruned) log::debug("pruned " + std::to_string(pruned) + " acknowledged notifications");
         } catch (const StoreError& e) {
             log::error(std::string("pruning notifications: ") + e.what());
@@ -216,12 +246,14 @@ struct Daemon::Impl {
 
     void stop() {
         for (auto& w : mail_watchers) w->stop();
+        for (auto& w : draft_writers) w->stop();
         for (auto& w : calendar_watchers) w->stop();
         meeting_timer.cancel();
         nudge_timer.stop();
         housekeeping_timer.cancel();
         signals.cancel();
         if (server) server->stop();
+        if (submission) submission->stop();
         io.stop();
     }
 
@@ -312,6 +344,7 @@ Daemon::Daemon(std::string settings_path, LoadedConfig initial) : impl_(std::mak
     impl_->state_lock = std::make_unique<StateDirLock>(initial.settings->state_dir);
     st.store = std::make_unique<StateStore>(initial.settings->state_dir);
     impl_->install(initial.rules);
+    for (auto& a : st.store->read([](ReadTx& tx) { return tx.lost_accounts(); })) st.lost_accounts.insert(std::move(a));
     for (const auto& c : st.settings->calendars) {
         SourceStatus s;
         s.id = c.id;
@@ -326,6 +359,8 @@ int Daemon::run() {
     log::info("state database " + d.state.store->path() + " (schema " + std::to_string(StateStore::kSchemaVersion) + ")");
     log::info("rules loaded: " + describe_directory(d.state.directory->rules()));
     d.start_api();
+    d.submission = std::make_unique<SubmissionListeners>(d.io, d.pool, d.state);
+    d.submission->start();
     d.wait_for_signal();
     d.state.nudges_changed = [&d]() { d.nudge_timer.rearm(); };
     d.nudge_timer.rearm();

@@ -5,12 +5,14 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "app/config_loader.hpp"
+#include "app/relayed_messages.hpp"
 #include "rapport/directory.hpp"
 #include "rapport/time.hpp"
 #include "store/state_store.hpp"
@@ -27,6 +29,8 @@ struct SourceStatus {
     std::optional<std::pair<int64_t, int64_t>> scan;  // done, total: while scanning
     int64_t events = 0;             // calendars
     int64_t customer_meetings = 0;  // calendars
+    int64_t drafts_pending = 0;     // mailboxes: drafts decided and not yet in Drafts
+    std::string drafts_error;       // mailboxes: why the last draft could not be written
 };
 
 struct DaemonState {
@@ -39,7 +43,12 @@ struct DaemonState {
     Diagnostics reload_errors;
     std::vector<SourceStatus> mailboxes;
     std::vector<SourceStatus> calendars;
-    nlohmann::json meetings = nlohmann::json::array();  // customer meetings known (calendar watcher)
+    nlohmann::json meetings = nlohmann::json::array();
+    // Accounts lost through deal.lost and not reopened (from the deals table; kept current by
+    // the API bridge), for lost_account_wrote.
+    std::set<std::string> lost_accounts;  // customer meetings known (calendar watcher)
+    // Relayed by the submission listener with owners added (read by the Sent audit).
+    RelayedMessages relayed;
 
     // Hands stored (committed) notifications to the API's subscribers. Set by the daemon.
     std::function<void(const StoredNotification&)> broadcast;

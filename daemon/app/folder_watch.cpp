@@ -35,6 +35,7 @@ MessageSummary summarize(const mime::MessageHeaders& h) {
     m.from = convert(h.from);
     m.to = convert(h.to);
     m.cc = convert(h.cc);
+    m.bcc = convert(h.bcc);  // fetched for the Sent audit: an owner in Bcc was copied
     if (h.date) m.date = TimePoint{h.date->time_since_epoch()};
     m.subject = h.subject;
     m.message_id = h.message_id;
@@ -58,7 +59,8 @@ imap::Security security_of(Security s) {
 // Header fields fetched for every message: what the decisions need, never bodies.
 const std::vector<std::string>& header_fields() {
     static const std::vector<std::string> fields = {"FROM", "TO", "CC", "DATE", "SUBJECT", "MESSAGE-ID",
-                                                    "IN-REPLY-TO", "REFERENCES", "AUTO-SUBMITTED", "CONTENT-TYPE"};
+                                                    "IN-REPLY-TO", "REFERENCES", "AUTO-SUBMITTED", "CONTENT-TYPE",
+                                                    "BCC"};
     return fields;
 }
 
@@ -206,6 +208,8 @@ void FolderWatch::on_message(const imap::FetchedMessage& fetched) {
     context.user_address = state_.settings->user_address;
     context.history = is_history(mark_, fetched.uid);
     context.now = state_.clock->now();
+    context.lost_accounts = &state_.lost_accounts;
+    context.relayed = state_.relayed.contains(summary.message_id);
     // Only new mail can earn notifications, so only new mail needs the lookup.
     if (!context.history) {
         try {

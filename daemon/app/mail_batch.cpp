@@ -16,7 +16,10 @@ std::vector<StoredNotification> MailBatch::write(WriteTx& tx, const SyncMark& ma
     std::vector<StoredNotification> stored;
     for (const auto& e : entries_) {
         const auto& d = e.decision;
-        for (const auto& c : d.contacts) tx.record_contact(c.account, c.address, c.inbound, c.when, d.message_id);
+        for (const auto& c : d.contacts) {
+            tx.record_contact(c.account, c.address, c.inbound, c.when, d.message_id);
+            tx.record_account_message({c.account, d.message_id, c.when, c.inbound, c.address, d.subject});
+        }
         for (const auto& n : d.notifications) stored.push_back(tx.add_notification(n.kind, now, n.account, n.text, n.extra));
         tx.record_message(mailbox_, folder_, d.message_id, e.uid, now);
     }

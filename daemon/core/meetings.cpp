@@ -60,6 +60,38 @@ EndingDecision decide_endings(const std::vector<Meeting>& meetings, const std::s
     return d;
 }
 
+std::string summary_draft_id(const CalendarOccurrence& o) {
+    uint64_t h = 14695981039346656037ull;
+    const std::string identity = o.calendar + '\n' + o.uid + '\n' + std::to_string(o.occurrence.time_since_epoch().count());
+    for (unsigned char c : identity) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    static const char* hex = "0123456789abcdef";
+    std::string id = "d-";
+    for (int shift = 60; shift >= 0; shift -= 4) id += hex[(h >> shift) & 0xf];
+    return id;
+}
+
+std::optional<SummaryDraftPlan> plan_summary_draft(const Meeting& m, const RuleSettings::SummaryDrafts& rules,
+                                                   std::string* skip_reason) {
+    auto skip = [&](std::string why) -> std::optional<SummaryDraftPlan> {
+        if (skip_reason) *skip_reason = std::move(why);
+        return std::nullopt;
+    };
+    const auto& o = m.occurrence;
+    if (!rules.enabled) return skip("summary drafts are off in the rules");
+    if (o.cancelled) return skip("the meeting was cancelled");
+    if (o.end - o.start < rules.min_duration)
+        return skip("it lasted " + format_duration(o.end - o.start) + ", less than min_duration " +
+                    format_duration(rules.min_duration));
+    SummaryDraftPlan plan;
+    plan.draft_id = summary_draft_id(o);
+    plan.key = "summary:" + o.calendar + "/" + o.uid + "/" + std::to_string(o.occurrence.time_since_epoch().count());
+    plan.not_before = o.end + rules.delay;
+    return plan;
+}
+
 std::string_view to_string(MeetingOutcome o) { return o == MeetingOutcome::fired ? "fired" : "expired"; }
 
 nlohmann::json meeting_json(const Meeting& m) {

@@ -37,6 +37,7 @@ MessageDecision decide_message(MessageSummary message, const AccountDirectory& d
     MessageDecision d;
     if (message.message_id.empty()) message.message_id = synthetic_message_id(message);
     d.message_id = message.message_id;
+    d.subject = message.subject.substr(0, 300);
     const Classification c = classify_message(message, directory, context.user_address, context.role);
     // A message without a Date is dated by when it was seen.
     const TimePoint when = message.date.value_or(context.now);
@@ -53,6 +54,28 @@ MessageDecision decide_message(MessageSummary message, const AccountDirectory& d
     }
     if (!context.history && !context.already_seen) {
         d.notifications = message_notifications(message, c, directory, context.mailbox, context.folder, context.role);
+        if (context.lost_accounts && c.direction == "in" && !c.automated)
+            for (const auto& inv : c.accounts) {
+                const Account& account = *inv.account;
+                // Lost in the rules: message_notifications told it already.
+                if (account.stage == Stage::lost || !context.lost_accounts->count(account.id)) continue;
+                NotificationDraft lost;
+                lost.kind = "lost_account_wrote";
+                lost.account = account.id;
+                const std::string from = message.from.empty() ? std::string()
+                                         : message.from.front().name.empty() ? message.from.front().address
+                                                                              : message.from.front().name + " <" +
+                                                                                    message.from.front().address + ">";
+                lost.text = account.name + " (marked lost) wrote: \"" +
+                            (message.subject.empty() ? std::string("(no subject)") : message.subject) + "\" from " + from +
+                            ". A chance to win them back?";
+                lost.extra = {{"message_id", message.message_id}, {"from", from}};
+                d.notifications.push_back(std::move(lost));
+            }
+        if (context.relayed)
+            d.notifications.erase(std::remove_if(d.notifications.begin(), d.notifications.end(),
+                                                 [](const NotificationDraft& n) { return n.kind == "owner_not_copied"; }),
+                                  d.notifications.end());
     }
     return d;
 }

@@ -121,7 +121,7 @@ json compose(const json& params, RpcBackend& backend) {
     const auto advice = check_compose(input, backend.directory());
     json add = json::array(), notices = json::array();
     for (const auto& c : advice.add_cc)
-        add.push_back({{"address", c.address}, {"name", c.name}, {"account", c.account}, {"reason", c.reason}});
+        add.push_back({{"address", c.address}, {"name", c.name}, {"account", c.account}, {"reason", c.reason}, {"role", c.role}});
     for (const auto& n : advice.notices)
         notices.push_back({{"kind", n.kind}, {"account", n.account.empty() ? json(nullptr) : json(n.account)}, {"text", n.text}});
     return {{"add_cc", add}, {"notices", notices}};

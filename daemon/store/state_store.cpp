@@ -57,6 +57,22 @@ const char* const kMigrations[] = {
     ALTER TABLE meetings_ended ADD COLUMN outcome TEXT NOT NULL DEFAULT 'fired';
     DROP TABLE journal;
     )sql",
+    // 3: the effects journal (intents written with the decision, executed after the commit,
+    // found again by their key after a crash); what was written with each account (subjects
+    // for a draft's context); draft kinds.
+    R"sql(
+    CREATE TABLE effects (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL, payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+        not_before INTEGER NOT NULL, last_error TEXT, created INTEGER NOT NULL, finished INTEGER);
+    CREATE INDEX effects_by_state ON effects (state, not_before);
+    CREATE TABLE account_messages (
+        account TEXT NOT NULL, message_id TEXT NOT NULL, date INTEGER NOT NULL,
+        inbound INTEGER NOT NULL, contact TEXT NOT NULL, subject TEXT NOT NULL,
+        PRIMARY KEY (account, message_id));
+    CREATE INDEX account_messages_by_date ON account_messages (account, date);
+    ALTER TABLE drafts ADD COLUMN kind TEXT NOT NULL DEFAULT 'summary';
+    )sql",
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == rapport::StateStore::kSchemaVersion,
               "one migration per schema version");
@@ -151,9 +167,38 @@ nlohmann::json StoredNotification::to_json() const {
 }
 
 nlohmann::json StoredDraft::to_json() const {
-    return {{"id", id}, {"account", account}, {"meeting", meeting}, {"mailbox", mailbox},
+    return {{"id", id}, {"kind", kind}, {"account", account}, {"meeting", meeting}, {"mailbox", mailbox},
             {"subject", subject}, {"created", format_datetime(created)}};
 }
+
+std::string_view to_string(EffectKind k) { return k == EffectKind::summary_draft ? "summary_draft" : "fyi_draft"; }
+
+std::string_view to_string(EffectState s) {
+    switch (s) {
+        case EffectState::pending: return "pending";
+        case EffectState::done: return "done";
+        case EffectState::failed: return "failed";
+    }
+    return "failed";
+}
+
+namespace {
+Effect read_effect(Statement& s) {
+    Effect e;
+    e.id = s.integer(0);
+    e.kind = s.text(1) == "fyi_draft" ? EffectKind::fyi_draft : EffectKind::summary_draft;
+    e.key = s.text(2);
+    const std::string state = s.text(3);
+    e.state = state == "pending" ? EffectState::pending : state == "done" ? EffectState::done : EffectState::failed;
+    e.payload = nlohmann::json::parse(s.text(4), nullptr, false);
+    if (e.payload.is_discarded()) e.payload = nlohmann::json::object();
+    e.attempts = static_cast<int>(s.integer(5));
+    e.not_before = from_db(s.integer(6));
+    e.last_error = s.text(7);
+    e.created = from_db(s.integer(8));
+    return e;
+}
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Opening, errors, transactions
@@ -386,6 +431,13 @@ std::optional<DealRecord> ReadTx::deal(const std::string& account) {
     return d;
 }
 
+std::vector<std::string> ReadTx::lost_accounts() {
+    Statement s(store_, "SELECT account FROM deals WHERE state = 'lost' ORDER BY account");
+    std::vector<std::string> out;
+    while (s.step()) out.push_back(s.text(0));
+    return out;
+}
+
 std::optional<FolderMark> ReadTx::folder_mark(const std::string& mailbox, const std::string& folder) {
     Statement s(store_, "SELECT uidvalidity, last_uid, COALESCE(highestmodseq, 0), history_below, scanned "
                         "FROM folder_sync WHERE mailbox = ? AND folder = ?");
@@ -438,7 +490,7 @@ std::vector<EndedMeeting> ReadTx::ended_meetings() {
 }
 
 std::vector<StoredDraft> ReadTx::drafts() {
-    Statement s(store_, "SELECT id, account, meeting, mailbox, subject, created FROM drafts ORDER BY created DESC, id");
+    Statement s(store_, "SELECT id, account, meeting, mailbox, subject, created, kind FROM drafts ORDER BY created DESC, id");
     std::vector<StoredDraft> out;
     while (s.step()) {
         StoredDraft d;
@@ -448,8 +500,35 @@ std::vector<StoredDraft> ReadTx::drafts() {
         d.mailbox = s.text(3);
         d.subject = s.text(4);
         d.created = from_db(s.integer(5));
+        d.kind = s.text(6);
         out.push_back(std::move(d));
     }
+    return out;
+}
+
+std::vector<Effect> ReadTx::effects(EffectState state) {
+    Statement s(store_, "SELECT id, kind, key, state, payload, attempts, not_before, COALESCE(last_error, ''), created "
+                        "FROM effects WHERE state = ? ORDER BY not_before, id");
+    s.bind(1, std::string(to_string(state)));
+    std::vector<Effect> out;
+    while (s.step()) out.push_back(read_effect(s));
+    return out;
+}
+
+std::optional<Effect> ReadTx::effect(const std::string& key) {
+    Statement s(store_, "SELECT id, kind, key, state, payload, attempts, not_before, COALESCE(last_error, ''), created "
+                        "FROM effects WHERE key = ?");
+    s.bind(1, key);
+    if (!s.step()) return std::nullopt;
+    return read_effect(s);
+}
+
+std::vector<AccountMessage> ReadTx::account_messages(const std::string& account, TimePoint since, std::size_t limit) {
+    Statement s(store_, "SELECT message_id, date, inbound, contact, subject FROM account_messages "
+                        "WHERE account = ? AND date >= ? ORDER BY date DESC, message_id LIMIT ?");
+    s.bind(1, account).bind(2, to_db(since)).bind(3, static_cast<int64_t>(limit));
+    std::vector<AccountMessage> out;
+    while (s.step()) out.push_back({account, s.text(0), from_db(s.integer(1)), s.integer(2) != 0, s.text(3), s.text(4)});
     return out;
 }
 
@@ -561,6 +640,54 @@ bool WriteTx::record_meeting_end(const EndedMeeting& m, TimePoint ended_at) {
     s.bind(1, m.calendar).bind(2, m.uid).bind(3, m.occurrence).bind(4, to_db(ended_at))
         .bind(5, std::string(to_string(m.outcome))).step();
     return s.changes() > 0;
+}
+
+std::optional<Effect> WriteTx::add_effect(EffectKind kind, const std::string& key, const nlohmann::json& payload,
+                                          TimePoint not_before, TimePoint created) {
+    Statement s(store_, "INSERT OR IGNORE INTO effects(kind, key, state, payload, not_before, created) "
+                        "VALUES(?, ?, 'pending', ?, ?, ?)");
+    s.bind(1, std::string(to_string(kind))).bind(2, key)
+        .bind(3, payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+        .bind(4, to_db(not_before)).bind(5, to_db(created)).step();
+    if (s.changes() == 0) return std::nullopt;
+    Effect e;
+    e.id = s.last_rowid();
+    e.kind = kind;
+    e.key = key;
+    e.payload = payload;
+    e.not_before = not_before;
+    e.created = created;
+    return e;
+}
+
+void WriteTx::retry_effect(int64_t id, int attempts, TimePoint not_before, const std::string& error) {
+    Statement s(store_, "UPDATE effects SET attempts = ?, not_before = ?, last_error = ? WHERE id = ? AND state = 'pending'");
+    s.bind(1, attempts).bind(2, to_db(not_before)).bind(3, error).bind(4, id).step();
+}
+
+void WriteTx::finish_effect(int64_t id, EffectState state, TimePoint when, const std::string& error) {
+    Statement s(store_, "UPDATE effects SET state = ?, finished = ?, last_error = ? WHERE id = ?");
+    s.bind(1, std::string(to_string(state))).bind(2, to_db(when)).bind_text_or_null(3, error).bind(4, id).step();
+}
+
+void WriteTx::record_draft(const StoredDraft& d) {
+    Statement s(store_, "INSERT OR REPLACE INTO drafts(id, account, meeting, mailbox, subject, created, kind) "
+                        "VALUES(?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, d.id).bind(2, d.account).bind(3, d.meeting).bind(4, d.mailbox).bind(5, d.subject)
+        .bind(6, to_db(d.created)).bind(7, d.kind).step();
+}
+
+void WriteTx::record_account_message(const AccountMessage& m) {
+    Statement s(store_, "INSERT OR IGNORE INTO account_messages(account, message_id, date, inbound, contact, subject) "
+                        "VALUES(?, ?, ?, ?, ?, ?)");
+    s.bind(1, m.account).bind(2, m.message_id).bind(3, to_db(m.date)).bind(4, m.inbound ? 1 : 0).bind(5, m.contact)
+        .bind(6, m.subject).step();
+}
+
+std::size_t WriteTx::prune_account_messages(TimePoint before) {
+    Statement s(store_, "DELETE FROM account_messages WHERE date < ?");
+    s.bind(1, to_db(before)).step();
+    return static_cast<std::size_t>(s.changes());
 }
 
 std::size_t WriteTx::prune_ended_meetings(TimePoint occurrence_before) {

@@ -56,7 +56,8 @@ struct StoredNotification {
 };
 
 struct StoredDraft {
-    std::string id;
+    std::string id;       // the X-Rapport-Draft value
+    std::string kind = "summary";  // summary | fyi
     std::string account;
     std::string meeting;
     std::string mailbox;
@@ -86,6 +87,37 @@ struct EndedMeeting {
     MeetingOutcome outcome = MeetingOutcome::fired;
 };
 
+// The effects journal, mbsync-style: an intent to touch the outside world (APPEND a draft) is
+// written in the same transaction as the decision that wants it, executed after the commit,
+// and finished after. Its key is stable (e.g. the meeting occurrence), so a decision taken
+// twice adds nothing, and the executor can find what a crash interrupted (the draft's
+// X-Rapport-Draft header) before doing it again.
+enum class EffectKind { summary_draft, fyi_draft };
+enum class EffectState { pending, done, failed };
+std::string_view to_string(EffectKind k);
+std::string_view to_string(EffectState s);
+
+struct Effect {
+    int64_t id = 0;
+    EffectKind kind = EffectKind::summary_draft;
+    std::string key;
+    EffectState state = EffectState::pending;
+    nlohmann::json payload = nlohmann::json::object();
+    int attempts = 0;
+    TimePoint not_before;  // not executed before (delay, backoff)
+    std::string last_error;
+    TimePoint created;
+};
+
+// One message exchanged with an account, for a draft's context ("the last few subjects").
+struct AccountMessage {
+    std::string account, message_id;
+    TimePoint date;
+    bool inbound = false;
+    std::string contact;  // the contact's address
+    std::string subject;
+};
+
 enum class NudgeFilter { scheduled /* pending + snoozed */, due, open /* + due */, all };
 
 class StateStore;
@@ -101,6 +133,7 @@ public:
     std::optional<Nudge> nudge(int64_t id);
     std::vector<Nudge> nudges(NudgeFilter filter);
     std::optional<DealRecord> deal(const std::string& account);
+    std::vector<std::string> lost_accounts();  // accounts whose deal is lost (not reopened)
 
     std::optional<FolderMark> folder_mark(const std::string& mailbox, const std::string& folder);
     // True when this Message-ID was already recorded in this folder (any UIDVALIDITY): a
@@ -112,6 +145,11 @@ public:
 
     std::vector<EndedMeeting> ended_meetings();
     std::vector<StoredDraft> drafts();
+
+    std::vector<Effect> effects(EffectState state);
+    std::optional<Effect> effect(const std::string& key);
+    // Newest first, at most limit, dated at or after since.
+    std::vector<AccountMessage> account_messages(const std::string& account, TimePoint since, std::size_t limit);
 
 protected:
     explicit ReadTx(StateStore& store) : store_(store) {}
@@ -143,6 +181,15 @@ public:
     void record_contact(const std::string& account, const std::string& address, bool inbound, TimePoint when,
                         const std::string& message_id);
 
+    // nullopt when an effect with this key exists already (the decision was taken before).
+    std::optional<Effect> add_effect(EffectKind kind, const std::string& key, const nlohmann::json& payload,
+                                     TimePoint not_before, TimePoint created);
+    void retry_effect(int64_t id, int attempts, TimePoint not_before, const std::string& error);
+    void finish_effect(int64_t id, EffectState state, TimePoint when, const std::string& error = "");
+    void record_draft(const StoredDraft& draft);
+    void record_account_message(const AccountMessage& message);  // the first one per id is kept
+    std::size_t prune_account_messages(TimePoint before);
+
     // False when it was already recorded: act only on true.
     bool record_meeting_end(const EndedMeeting& meeting, TimePoint ended_at);
     std::size_t prune_ended_meetings(TimePoint occurrence_before);
@@ -154,7 +201,7 @@ private:
 
 class StateStore {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     // Faults a test can inject to prove that a failed write leaves everything else intact.
     struct Faults {

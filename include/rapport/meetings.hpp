@@ -31,6 +31,8 @@ struct CalendarOccurrence {
     bool all_day = false;
     bool cancelled = false;
     std::string title;
+    std::string description;  // untrusted, capped by the calendar reader
+    std::string location;
     MeetingAttendee organizer;
     std::vector<MeetingAttendee> attendees;
 };
@@ -72,5 +74,22 @@ EndingDecision decide_endings(const std::vector<Meeting>& meetings, const std::s
                               Instant now, Seconds catch_up);
 
 nlohmann::json meeting_json(const Meeting& m);
+
+// ---- summary drafts after a customer call ----
+struct SummaryDraftPlan {
+    std::string key;       // the journal key: one draft per occurrence, ever
+    std::string draft_id;  // the X-Rapport-Draft value, stable for the occurrence
+    TimePoint not_before;  // the meeting's end plus the rules' delay
+};
+
+// Whether a meeting that fired (ended just now, or within catch_up while the daemon was down)
+// gets a summary draft: summary drafts enabled and the meeting lasted min_duration. (Customer
+// meetings are already ones the user takes part in.) skip_reason says why not, for the log.
+std::optional<SummaryDraftPlan> plan_summary_draft(const Meeting& m, const RuleSettings::SummaryDrafts& rules,
+                                                   std::string* skip_reason = nullptr);
+
+// "d-" and 16 hex digits: FNV-1a of the occurrence's identity (calendar, UID, original start),
+// so the executor finds a draft appended before a crash by its header.
+std::string summary_draft_id(const CalendarOccurrence& o);
 
 }  // namespace rapport

@@ -4,6 +4,7 @@
 // executes the decision (stores it in its next batch) and decides nothing itself.
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,14 @@ struct MessageContext {
     // Its Message-ID is already recorded in this folder (e.g. before a UIDVALIDITY change):
     // whatever it earned was told then.
     bool already_seen = false;
+    // The submission listener relayed it (its Message-ID is in DaemonState::relayed): the
+    // owners compose.check named were added on the way out, so the Sent audit (which sees the
+    // client's own copy, without that Cc) must not call it uncopied.
+    bool relayed = false;
     TimePoint now;
+    // Accounts lost through the API (deal.lost) and not reopened: they are as lost as those
+    // whose stage is lost in the rules, so their contacts writing in is told too.
+    const std::set<std::string>* lost_accounts = nullptr;
 };
 
 // A contact's newest mail in one direction (the store keeps the newest per direction).
@@ -40,6 +48,7 @@ enum class BodyReason { none };
 
 struct MessageDecision {
     std::string message_id;  // the message's own, else a stable synthetic key
+    std::string subject;     // kept with the contacts' activity: a draft's context
     std::vector<ContactTouch> contacts;
     std::vector<NotificationDraft> notifications;
     BodyReason fetch_body = BodyReason::none;

@@ -63,8 +63,9 @@ std::string drafts_table(const json& drafts) {
     if (!drafts.is_array() || drafts.empty()) return "No summary drafts yet.\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : drafts)
-        rows.push_back({short_time(str(d, "created")), str(d, "account"), str(d, "mailbox"), str(d, "subject")});
-    return table({"CREATED (UTC)", "ACCOUNT", "MAILBOX", "SUBJECT"}, rows);
+        rows.push_back({short_time(str(d, "created")), str(d, "kind", "summary"), str(d, "account"), str(d, "mailbox"),
+                        str(d, "subject")});
+    return table({"CREATED (UTC)", "KIND", "ACCOUNT", "MAILBOX", "SUBJECT"}, rows);
 }
 
 std::string meetings_table(const json& meetings) {
@@ -106,6 +107,12 @@ std::string status_text(const json& s) {
             }
             out << "  last sync " << short_time(str(m, "last_sync", "never"));
             if (m.contains("last_error") && m["last_error"].is_string()) out << "\n    error: " << m["last_error"].get<std::string>();
+            if (mailbox && m.contains("drafts") && m["drafts"].is_object()) {
+                const auto& d = m["drafts"];
+                if (d.value("pending", 0LL) > 0) out << "\n    drafts waiting to be written: " << d.value("pending", 0LL);
+                if (d.contains("last_error") && d["last_error"].is_string())
+                    out << "\n    drafts: " << d["last_error"].get<std::string>();
+            }
             out << "\n";
         }
     };

@@ -17,7 +17,9 @@ public:
     using json = nlohmann::json;
 
     // settings: everything but rules/state_dir/api, which the fixture fills in.
-    RapportdFixture(const std::string& rules, json settings) : port_(free_port()) {
+    // prepare, when given, runs before the daemon starts (e.g. to write a calendar file).
+    RapportdFixture(const std::string& rules, json settings, const std::function<void(const TempDir&)>& prepare = {})
+        : port_(free_port()) {
         write_file(dir_ / "rules.json", rules);
         settings["rules"] = "rules.json";
         settings["state_dir"] = "state";
@@ -26,6 +28,7 @@ public:
         if (!settings.contains("user")) settings["user"] = {{"name", "Bob Rep"}, {"address", "bob@vendor.example"}};
         write_file(dir_ / "settings.json", settings.dump(2));
         chmod((dir_ / "settings.json").c_str(), 0600);
+        if (prepare) prepare(dir_);
         start();
     }
 
@@ -36,8 +39,20 @@ public:
         child_ = std::make_unique<Child>(std::vector<std::string>{program("rapportd"), "--config", dir_ / "settings.json"},
                                          dir_ / ("rapportd-" + std::to_string(++starts_) + ".log"));
         // The API port, not a log line: the log level may hide "rapportd running".
-        if (!wait_for_port(port_, std::chrono::seconds(20)) || !child_->running())
-            throw std::runtime_error("rapportd did not start:\n" + child_->log());
+        const auto started = std::chrono::steady_clock::now();
+        const bool listening = wait_for_port(port_, std::chrono::seconds(20));
+        if (!listening || !child_->running()) {
+            // Say which of the two it was: a daemon that exited (and how) or one that never
+            // listened in time, with how long it was given.
+            const bool alive = child_->running();
+            const int status = alive ? -1 : child_->wait(std::chrono::milliseconds(0));
+            const auto waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            std::string how = alive ? "still running, not listening on port " + std::to_string(port_)
+                                    : WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                                          : "exited with status " + std::to_string(WEXITSTATUS(status));
+            throw std::runtime_error("rapportd did not start (" + how + ", port " + (listening ? "open" : "closed") +
+                                     ", after " + std::to_string(waited) + " s):\n" + child_->log());
+        }
         client_ = std::make_unique<api::WsClient>();
         client_->connect(static_cast<std::uint16_t>(port_), std::chrono::seconds(5));
         call("hello", {{"token", token()}, {"client", "test"}, {"version", "1"}});

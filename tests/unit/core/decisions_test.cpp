@@ -298,3 +298,34 @@ TEST_CASE("opening a folder: the history boundary is fixed once, and survives in
     CHECK(upgraded.store_first);
     CHECK(upgraded.mark.history_below == 900);
 }
+
+TEST_CASE("per message: an account lost through the API is told as lost when its contact writes", "[decisions][mail]") {
+    auto dir = directory();
+    const std::set<std::string> lost = {"acme"};
+    auto context = inbox();
+    context.lost_accounts = &lost;
+    auto kinds = [](const MessageDecision& d) {
+        std::vector<std::string> k;
+        for (const auto& n : d.notifications) k.push_back(n.kind);
+        return k;
+    };
+    const auto in = mail("jane@acme.example", "mia@vendor.example");
+    CHECK(kinds(decide_message(in, *dir, context)) == std::vector<std::string>{"customer_mail", "lost_account_wrote"});
+    // Not lost (reopened): only the mail itself.
+    const std::set<std::string> none;
+    context.lost_accounts = &none;
+    CHECK(kinds(decide_message(in, *dir, context)) == std::vector<std::string>{"customer_mail"});
+    // Lost in the rules and through the API: told once, not twice.
+    const std::set<std::string> both = {"initech"};
+    context.lost_accounts = &both;
+    const auto from_initech = decide_message(mail("ceo@initech.example", "mia@vendor.example", "<i@initech>"), *dir, context);
+    const auto initech_kinds = kinds(from_initech);
+    CHECK(std::count(initech_kinds.begin(), initech_kinds.end(), "lost_account_wrote") == 1);
+    // Our own mail to a lost account is no sign of life from them.
+    context.lost_accounts = &lost;
+    auto out_context = context;
+    out_context.folder = "Sent";
+    out_context.role = FolderRole::sent;
+    const auto out = decide_message(mail("mia@vendor.example", "jane@acme.example"), *dir, out_context);
+    for (const auto& k : kinds(out)) CHECK(k != "lost_account_wrote");
+}
