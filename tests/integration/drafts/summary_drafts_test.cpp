@@ -70,9 +70,14 @@ std::string last_doveadm_output;  // for failure messages
 
 // The Drafts folder as Dovecot has it, one line per message.
 std::vector<Draft> drafts_in(DovecotFixture& dovecot, const std::string& folder = "Drafts") {
-    const std::string out = dovecot.doveadm({"-f", "tab", "fetch", "-u", dovecot.user(),
-                                             "uid flags hdr.x-rapport-draft hdr.subject hdr.to hdr.cc", "mailbox",
-                                             folder, "all"});
+    std::string out;
+    try {
+        out = dovecot.doveadm({"-f", "tab", "fetch", "-u", dovecot.user(),
+                               "uid flags hdr.x-rapport-draft hdr.subject hdr.to hdr.cc", "mailbox", folder, "all"});
+    } catch (const std::runtime_error& e) {
+        last_doveadm_output = e.what();  // e.g. the folder does not exist (yet)
+        return {};
+    }
     last_doveadm_output = out;
     std::vector<Draft> result;
     std::istringstream in(out);
@@ -264,4 +269,17 @@ TEST_CASE("a call from a CalDAV calendar on a real Radicale gives its draft too"
     CHECK(listed[0]["id"] == drafts[0].id);
     CHECK(listed[0]["subject"].get<std::string>().find("Acme roll-out review") != std::string::npos);
     CHECK(drafts[0].flags.find("\\Draft") != std::string::npos);
+}
+
+TEST_CASE("a mailbox without a Drafts folder gets one, and the draft goes there", "[drafts]") {
+    DovecotFixture::Options o;
+    o.folders = {"Sent"};  // no Drafts
+    DovecotFixture dovecot(o);
+    RapportdFixture d(kRules, settings(dovecot), [](const TempDir& dir) {
+        write_file(dir / "calendar.ics", calendar(event("qbr-2", -32 * 60, -2, "Acme QBR")));
+    });
+    auto drafts = wait_drafts(dovecot, 1, 20s);
+    INFO(d.log());
+    REQUIRE(drafts.size() == 1);
+    CHECK(d.log().find("creating the folder \"Drafts\"") != std::string::npos);
 }
