@@ -142,6 +142,10 @@ nlohmann::json ApiBridge::drafts() {
     return out;
 }
 
+std::vector<ContactSeen> ApiBridge::contacts_seen(const std::string& account) {
+    return state_.store->read([&](ReadTx& tx) { return tx.contacts_seen(account); });
+}
+
 bool ApiBridge::ack_notification(int64_t id) {
     const TimePoint at = now();
     return state_.store->write([&](WriteTx& tx) { return tx.ack_notification(id, at); });

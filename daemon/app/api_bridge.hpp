@@ -31,6 +31,7 @@ public:
     nlohmann::json meetings(std::optional<TimePoint> from, std::optional<TimePoint> to) override;
     nlohmann::json drafts() override;
     bool ack_notification(int64_t id) override;
+    std::vector<ContactSeen> contacts_seen(const std::string& account) override;
 
     static constexpr std::size_t kMaxReplay = 5000;
 

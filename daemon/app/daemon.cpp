@@ -16,6 +16,7 @@
 
 #include "api_server.hpp"
 #include "store/state_dir_lock.hpp"
+#include "app/account_reviewer.hpp"
 #include "app/api_bridge.hpp"
 #include "app/daemon_state.hpp"
 #include "app/log.hpp"
@@ -54,6 +55,7 @@ struct Daemon::Impl {
     WorkerPool pool{io};
     boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
     NudgeTimer nudge_timer{io, state};
+    AccountReviewer reviewer{io, state};
     boost::asio::steady_timer housekeeping_timer{io};
     std::unique_ptr<ApiBridge> bridge;
     std::unique_ptr<api::ApiServer> server;
@@ -250,6 +252,7 @@ struct Daemon::Impl {
         for (auto& w : calendar_watchers) w->stop();
         meeting_timer.cancel();
         nudge_timer.stop();
+        reviewer.stop();
         housekeeping_timer.cancel();
         signals.cancel();
         if (server) server->stop();
@@ -304,6 +307,7 @@ struct Daemon::Impl {
             start_calendars();
         }
         meetings_changed();  // the directory may have changed who is a customer
+        reviewer.review();   // owners, losses and stages may have changed
         log::info("rules loaded: " + describe_directory(state.directory->rules()));
         notify_config(true, {}, "Rules reloaded: " + describe_directory(state.directory->rules()) + ".");
     }
@@ -363,10 +367,15 @@ int Daemon::run() {
     d.submission->start();
     d.wait_for_signal();
     d.state.nudges_changed = [&d]() { d.nudge_timer.rearm(); };
+    d.state.drafts_added = [&d]() {
+        for (auto& w : d.draft_writers) w->kick();
+    };
+    d.state.mail_recorded = [&d]() { d.reviewer.soon(); };
     d.nudge_timer.rearm();
     d.housekeeping();
     d.start_watchers();
     d.start_calendars();
+    d.reviewer.review();
     log::info("rapportd running (pid " + std::to_string(::getpid()) + ")");
     d.io.run();
     // Shutting down: a second SIGTERM (systemd's, a test harness's) must not kill us half-way

@@ -46,7 +46,7 @@ struct DaemonState {
     nlohmann::json meetings = nlohmann::json::array();
     // Accounts lost through deal.lost and not reopened (from the deals table; kept current by
     // the API bridge), for lost_account_wrote.
-    std::set<std::string> lost_accounts;  // customer meetings known (calendar watcher)
+    std::set<std::string> lost_accounts;
     // Relayed by the submission listener with owners added (read by the Sent audit).
     RelayedMessages relayed;
 
@@ -54,6 +54,10 @@ struct DaemonState {
     std::function<void(const StoredNotification&)> broadcast;
     // Called after any change to the nudges, so the one nudge timer is armed for the next due.
     std::function<void()> nudges_changed;
+    // Called after a draft intent was journaled, so the draft writers look at the journal.
+    std::function<void()> drafts_added;
+    // Called after a folder committed new messages: the account review may have work.
+    std::function<void()> mail_recorded;
 
     // Stores one notification in its own transaction, then broadcasts it. Throws StoreError
     // (nothing stored, nothing sent).

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "app/log.hpp"
+#include "effects/fyi_planner.hpp"
 #include "imap_connection.hpp"
 #include "mime/message_headers.hpp"
 #include "rapport/message_decision.hpp"
@@ -222,7 +223,14 @@ void FolderWatch::on_message(const imap::FetchedMessage& fetched) {
             return;
         }
     }
-    batch_.add(fetched.uid, decide_message(std::move(summary), *state_.directory, context));
+    const std::string subject = summary.subject;
+    const auto sent = summary.date;
+    MessageDecision decision = decide_message(std::move(summary), *state_.directory, context);
+    std::vector<DraftIntent> drafts;
+    for (const auto& n : decision.notifications)
+        if (auto fyi = plan_not_copied_intent(n, subject, sent, mailbox_.id, folder_, state_, context.now))
+            drafts.push_back(std::move(*fyi));
+    batch_.add(fetched.uid, std::move(decision), std::move(drafts));
     mark_.last_uid = std::max(mark_.last_uid, fetched.uid);
     if (report_.scanning) ++report_.scan_done;
     if (batch_.size() >= kBatchSize) flush();
@@ -233,10 +241,13 @@ void FolderWatch::on_message(const imap::FetchedMessage& fetched) {
 bool FolderWatch::flush() {
     std::vector<StoredNotification> stored;
     const TimePoint now = state_.clock->now();
+    const bool had_mail = !batch_.empty();
+    bool drafts_added = false;
     try {
         int64_t seen = 0;
         stored = state_.store->write([&](WriteTx& tx) {
-            auto out = batch_.write(tx, mark_, now);
+            drafts_added = false;
+            auto out = batch_.write(tx, mark_, now, &drafts_added);
             seen = tx.messages_seen(mailbox_.id, folder_);
             return out;
         });
@@ -254,6 +265,8 @@ bool FolderWatch::flush() {
     }
     for (const auto& n : stored)
         if (state_.broadcast) state_.broadcast(n);
+    if (drafts_added && state_.drafts_added) state_.drafts_added();
+    if (had_mail && state_.mail_recorded) state_.mail_recorded();
     if (on_status_) on_status_();
     return true;
 }

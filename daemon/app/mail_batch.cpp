@@ -2,9 +2,9 @@
 
 namespace rapport {
 
-void MailBatch::add(uint32_t uid, MessageDecision decision) {
+void MailBatch::add(uint32_t uid, MessageDecision decision, std::vector<DraftIntent> drafts) {
     ids_.insert(decision.message_id);
-    entries_.push_back({uid, std::move(decision)});
+    entries_.push_back({uid, std::move(decision), std::move(drafts)});
 }
 
 void MailBatch::clear() {
@@ -12,7 +12,8 @@ void MailBatch::clear() {
     ids_.clear();
 }
 
-std::vector<StoredNotification> MailBatch::write(WriteTx& tx, const SyncMark& mark, TimePoint now) const {
+std::vector<StoredNotification> MailBatch::write(WriteTx& tx, const SyncMark& mark, TimePoint now,
+                                                 bool* drafts_added) const {
     std::vector<StoredNotification> stored;
     for (const auto& e : entries_) {
         const auto& d = e.decision;
@@ -21,6 +22,10 @@ std::vector<StoredNotification> MailBatch::write(WriteTx& tx, const SyncMark& ma
             tx.record_account_message({c.account, d.message_id, c.when, c.inbound, c.address, d.subject});
         }
         for (const auto& n : d.notifications) stored.push_back(tx.add_notification(n.kind, now, n.account, n.text, n.extra));
+        for (const auto& draft : e.drafts) {
+            const bool added = tx.add_effect(draft.kind, draft.key, draft.payload, draft.not_before, now).has_value();
+            if (drafts_added) *drafts_added |= added;
+        }
         tx.record_message(mailbox_, folder_, d.message_id, e.uid, now);
     }
     tx.set_folder_mark(mailbox_, folder_, mark);

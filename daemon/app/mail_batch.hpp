@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "effects/draft_intent.hpp"
 #include "rapport/message_decision.hpp"
 #include "store/state_store.hpp"
 
@@ -16,7 +17,8 @@ class MailBatch {
 public:
     MailBatch(std::string mailbox, std::string folder) : mailbox_(std::move(mailbox)), folder_(std::move(folder)) {}
 
-    void add(uint32_t uid, MessageDecision decision);
+    // drafts: the FYI drafts the decision asks for, journaled with it.
+    void add(uint32_t uid, MessageDecision decision, std::vector<DraftIntent> drafts = {});
     // The same Message-ID earlier in this batch (not yet in the store).
     bool contains(const std::string& message_id) const { return ids_.count(message_id) > 0; }
     std::size_t size() const { return entries_.size(); }
@@ -24,13 +26,15 @@ public:
     void clear();
 
     // Writes everything and the mark; returns the notifications as stored (with their ids),
-    // to broadcast once the transaction has committed.
-    std::vector<StoredNotification> write(WriteTx& tx, const SyncMark& mark, TimePoint now) const;
+    // to broadcast once the transaction has committed. *drafts_added: a draft intent is new.
+    std::vector<StoredNotification> write(WriteTx& tx, const SyncMark& mark, TimePoint now,
+                                          bool* drafts_added = nullptr) const;
 
 private:
     struct Entry {
         uint32_t uid;
         MessageDecision decision;
+        std::vector<DraftIntent> drafts;
     };
     std::string mailbox_, folder_;
     std::vector<Entry> entries_;

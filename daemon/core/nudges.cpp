@@ -93,17 +93,19 @@ std::optional<Instant> next_nudge_wake(const std::vector<Nudge>& nudges, Instant
 std::vector<PlannedNudge> plan_loss_nudges(const Account& account, const LossReport& loss,
                                            const RuleSettings& rules, const Person* owner) {
     std::vector<PlannedNudge> out;
-    const std::string to = loss.competitor.empty() ? "" : " to " + loss.competitor;
     const std::string champion = champion_of(account);
-    const std::string who = champion.empty() ? account.name : champion + " at " + account.name;
+    const std::string ask = champion.empty() ? "ask them" : "ask " + champion;
     (void)owner;
+    // "Initech went with Hooli 45 days ago — ask Jane Doe how the roll-out is going."
     for (const auto& offset : rules.loss.nudges) {
         PlannedNudge n;
         n.account = account.id;
         n.kind = "follow_up";
         n.due = loss.lost_at + offset;
-        n.text = "Follow up with " + who + ": " + days(offset) + " since the deal was lost" + to +
-                 ". How is it going for them?";
+        n.text = loss.competitor.empty()
+                     ? account.name + " was lost " + days(offset) + " ago — " + ask + " how it is going without you."
+                     : account.name + " went with " + loss.competitor + " " + days(offset) + " ago — " + ask +
+                           " how the roll-out is going.";
         out.push_back(std::move(n));
     }
     if (loss.delivery) {
@@ -115,8 +117,8 @@ std::vector<PlannedNudge> plan_loss_nudges(const Account& account, const LossRep
             n.due = due;
             n.text = (loss.competitor.empty() ? std::string("The competitor") : loss.competitor) +
                      " was due to deliver to " + account.name + " today (" +
-                     format_date(*loss.delivery) + "). Check in with " +
-                     (champion.empty() ? account.name : champion) + ".";
+                     format_date(*loss.delivery) + ") — check in with " +
+                     (champion.empty() ? account.name : champion) + ": is it live, and is it what they were promised?";
             out.push_back(std::move(n));
         }
     }

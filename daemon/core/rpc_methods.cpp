@@ -147,7 +147,33 @@ json deal_lost(const json& params, RpcBackend& backend) {
     }
     const auto& dir = backend.directory();
     const auto planned = plan_loss_nudges(account, loss, dir.rules().rules, dir.owner_of(account));
-    return {{"nudges", nudge_list(backend.record_loss(loss, planned))}};
+    json result = {{"nudges", nudge_list(backend.record_loss(loss, planned))}};
+    // A delivery date already past gets no nudge of its own: say so rather than drop it silently.
+    if (loss.delivery && start_of(*loss.delivery) + Seconds{9 * 3600} <= loss.lost_at)
+        result["warnings"] = {"the delivery date " + format_date(*loss.delivery) +
+                              " has passed, so there is no delivery check-in; the follow-ups are planned"};
+    return result;
+}
+
+json optional_date(const std::optional<TimePoint>& t) { return t ? json(format_datetime(*t)) : json(nullptr); }
+
+json accounts_health(const json& params, RpcBackend& backend) {
+    only_keys(params, {"account"});
+    const Account& account = account_param(params, backend);
+    const TimePoint now = backend.now();
+    const Engagement e = engagement_of(account, backend.contacts_seen(account.id), now);
+    json contacts = json::array();
+    for (const auto& c : e.contacts)
+        contacts.push_back({{"address", c.address}, {"name", c.name}, {"champion", c.champion}, {"listed", c.listed},
+                            {"state", backend.contact_state(c.address)}, {"last_in", optional_date(c.last_in)},
+                            {"last_out", optional_date(c.last_out)}, {"engaged", c.engaged}});
+    return {{"account", account.id},
+            {"contacts", contacts},
+            {"engaged_contacts", e.engaged_contacts},
+            {"champions_engaged", e.champions_engaged},
+            {"single_threaded", e.single_threaded},
+            {"last_contact", optional_date(e.last_contact)},
+            {"silent_days", e.last_contact ? json(silent_days(e.last_contact, now, now)) : json(nullptr)}};
 }
 
 json deal_reopen(const json& params, RpcBackend& backend) {
@@ -231,7 +257,7 @@ const std::vector<std::string>& method_names() {
     static const std::vector<std::string> names = {
         "hello", "status", "lookup", "compose.check", "deal.lost", "deal.reopen", "nudges.list",
         "nudges.snooze", "nudges.done", "nudges.dismiss", "meetings.list", "drafts.list",
-        "subscribe", "notifications.ack"};
+        "accounts.health", "subscribe", "notifications.ack"};
     return names;
 }
 
@@ -263,6 +289,7 @@ json dispatch(const std::string& method, const json& raw_params, RpcBackend& bac
         only_keys(params, {});
         return {{"drafts", backend.drafts()}};
     }
+    if (method == "accounts.health") return accounts_health(params, backend);
     if (method == "notifications.ack") return ack(params, backend);
     throw Failure(code::method_not_found, "unknown method \"" + method + "\"", {{"methods", method_names()}});
 }

@@ -312,8 +312,9 @@ private:
             return;
         if (const json* o = r_.find(v, path, "auto_cc")) {
             const std::string p = path + ".auto_cc";
-            if (r_.object(*o, p, {"enabled", "off_for_roles", "team"})) {
+            if (r_.object(*o, p, {"enabled", "off_for_roles", "team", "fyi_drafts"})) {
                 if (auto b = r_.boolean(*o, p, "enabled")) s.auto_cc.enabled = *b;
+                if (auto b = r_.boolean(*o, p, "fyi_drafts")) s.auto_cc.fyi_drafts = *b;
                 if (auto b = r_.boolean(*o, p, "team")) s.auto_cc.team = *b;
                 if (auto roles = r_.strings(*o, p, "off_for_roles")) {
                     static const char* known[] = {"rep", "marketing", "manager", "support", "other"};
@@ -364,6 +365,11 @@ private:
                         if (!d || d->count() == 0) {
                             r_.error(ep, (e.is_string() ? q(e.get<std::string>()) : std::string(JsonReader::type_name(e))) +
                                              " is not a positive ISO 8601 duration such as \"P14D\"");
+                            continue;
+                        }
+                        if (*d > Seconds{3650LL * 86400}) {
+                            r_.error(ep, format_duration(*d) + " is too far away; a follow-up nudge comes at most "
+                                         "ten years (P3650D) after the loss");
                             continue;
                         }
                         if (!list.empty() && *d <= list.back()) {

@@ -255,6 +255,14 @@ void DraftWriter::finished(bool appended) {
         const auto notification = state_.store->write([&](WriteTx& tx) {
             tx.finish_effect(e.id, EffectState::done, now);
             tx.record_draft(draft);
+            if (e.kind == EffectKind::fyi_draft) {
+                const std::string to = p.value("to", "");
+                const std::string text = "An FYI draft" + (to.empty() ? std::string() : " to " + to) + " is waiting in " +
+                                         folder_ + ": \"" + draft.subject + "\".";
+                return tx.add_notification("fyi_draft", now, draft.account, text,
+                                           {{"purpose", p.value("purpose", "")}, {"to", to}, {"subject", draft.subject},
+                                            {"mailbox", mailbox_.id}, {"draft", draft.id}});
+            }
             const std::string text = "A summary draft is waiting in " + folder_ + ": \"" + draft.subject + "\".";
             return tx.add_notification("summary_draft", now, draft.account, text,
                                        {{"meeting", draft.meeting}, {"subject", draft.subject}, {"mailbox", mailbox_.id},

@@ -1,38 +1,13 @@
 #include "effects/summary_planner.hpp"
 
-#include <time.h>
-
 #include <algorithm>
 
 #include "app/log.hpp"
-#include "mime/draft_message.hpp"
 #include "rapport/address.hpp"
 #include "rapport/summary_draft.hpp"
 
 namespace rapport {
 namespace {
-
-// Local wall time of t in the process's zone ($TZ, else /etc/localtime): a draft is read by a
-// person, who had the call at 10:00 their time, not at 09:00Z.
-struct tm local_tm(TimePoint t) {
-    const time_t s = static_cast<time_t>(t.time_since_epoch().count());
-    struct tm out {};
-    localtime_r(&s, &out);
-    return out;
-}
-
-std::string format_local(TimePoint t, const char* pattern) {
-    const struct tm tm = local_tm(t);
-    char buf[128];
-    const std::size_t n = strftime(buf, sizeof buf, pattern, &tm);
-    return std::string(buf, n);
-}
-
-std::string zone_label(TimePoint t) {
-    const char* tz = std::getenv("TZ");
-    if (tz && *tz) return tz[0] == ':' ? tz + 1 : tz;
-    return format_local(t, "%Z");
-}
 
 std::string local_when(const CalendarOccurrence& o) {
     std::string when = format_local(o.start, "%A %-d %B %Y, %H:%M");
@@ -135,30 +110,19 @@ std::optional<SummaryIntent> plan_summary_intent(const Meeting& meeting, DaemonS
     for (const auto& s : draft.skipped)
         log::warning("summary draft for \"" + clean_line(o.title, 80) + "\": left out " + s.given.address + " (" + s.reason + ")");
 
-    mime::DraftEnvelope envelope;
-    envelope.from = c.user;
-    const auto at = state.settings->user_address.find('@');
-    envelope.message_id = "<" + plan->draft_id + "@" +
-                          (at == std::string::npos ? std::string("rapport.invalid") : state.settings->user_address.substr(at + 1)) + ">";
-    envelope.date_epoch_seconds = now.time_since_epoch().count();
-    envelope.utc_offset_minutes = static_cast<int>(local_tm(now).tm_gmtoff / 60);
-    envelope.draft_id = plan->draft_id;
-
-    std::string message;
-    try {
-        message = mime::build_draft_message(draft, envelope);
-    } catch (const mime::DraftEnvelopeError& e) {
-        // Our own values are unusable (e.g. a user address with a non-ASCII local part).
-        log::error("no summary draft for \"" + clean_line(o.title, 80) + "\": " + e.what() +
-                   "; check user.address in the settings");
+    std::string error;
+    auto message = draft_bytes(draft, plan->draft_id, *state.settings, now, &error);
+    if (!message) {
+        log::error("no summary draft for \"" + clean_line(o.title, 80) + "\": " + error);
         return std::nullopt;
     }
     SummaryIntent intent;
+    intent.kind = EffectKind::summary_draft;
     intent.key = plan->key;
     intent.not_before = plan->not_before;
     intent.payload = {{"mailbox", mailbox},
                       {"draft_id", plan->draft_id},
-                      {"message", message},
+                      {"message", *message},
                       {"subject", draft.subject},
                       {"account", account_ids.empty() ? std::string() : account_ids.front()},
                       {"meeting", o.calendar + "/" + o.uid + "@" + format_datetime(o.occurrence)}};

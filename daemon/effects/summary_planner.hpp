@@ -11,15 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "app/daemon_state.hpp"
+#include "effects/draft_intent.hpp"
 #include "rapport/meetings.hpp"
 
 namespace rapport {
 
-struct SummaryIntent {
-    std::string key;
-    nlohmann::json payload;  // mailbox, draft_id, message, subject, account, meeting
-    TimePoint not_before;
-};
+using SummaryIntent = DraftIntent;
 
 // The mailbox that gets the draft: the calendar's `mailbox`, else the first mailbox; empty when
 // there is none.

@@ -73,6 +73,14 @@ const char* const kMigrations[] = {
     CREATE INDEX account_messages_by_date ON account_messages (account, date);
     ALTER TABLE drafts ADD COLUMN kind TEXT NOT NULL DEFAULT 'summary';
     )sql",
+    // 4: what the account review acted on per account (owner, loss, silence, single-threaded;
+    // see rapport/account_review.hpp), so that each cause nudges once across restarts.
+    R"sql(
+    CREATE TABLE account_watch (
+        account TEXT PRIMARY KEY, owner TEXT NOT NULL, first_seen INTEGER NOT NULL,
+        loss_applied TEXT NOT NULL DEFAULT '', silence_told INTEGER,
+        single_threaded_armed INTEGER NOT NULL DEFAULT 1, handoffs INTEGER NOT NULL DEFAULT 0);
+    )sql",
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == rapport::StateStore::kSchemaVersion,
               "one migration per schema version");
@@ -478,6 +486,63 @@ std::optional<TimePoint> ReadTx::last_contact(const std::string& account, const 
     s.bind(1, account).bind(2, address);
     if (!s.step() || s.is_null(0) || s.integer(0) == 0) return std::nullopt;
     return from_db(s.integer(0));
+}
+
+namespace {
+
+ContactSeen read_contact_seen(Statement& s, int first) {
+    ContactSeen c;
+    c.address = s.text(first);
+    if (!s.is_null(first + 1)) c.last_in = from_db(s.integer(first + 1));
+    if (!s.is_null(first + 2)) c.last_out = from_db(s.integer(first + 2));
+    return c;
+}
+
+}  // namespace
+
+std::vector<ContactSeen> ReadTx::contacts_seen(const std::string& account) {
+    Statement s(store_, "SELECT address, last_in, last_out FROM contact_activity WHERE account = ? ORDER BY address");
+    s.bind(1, account);
+    std::vector<ContactSeen> out;
+    while (s.step()) out.push_back(read_contact_seen(s, 0));
+    return out;
+}
+
+std::vector<AccountSeen> ReadTx::contacts_seen() {
+    Statement s(store_, "SELECT account, address, last_in, last_out FROM contact_activity ORDER BY account, address");
+    std::vector<AccountSeen> out;
+    while (s.step()) {
+        std::string account = s.text(0);
+        if (out.empty() || out.back().account != account) out.push_back({std::move(account), {}});
+        out.back().contacts.push_back(read_contact_seen(s, 1));
+    }
+    return out;
+}
+
+std::vector<AccountWatch> ReadTx::account_watches() {
+    Statement s(store_, "SELECT account, owner, first_seen, loss_applied, silence_told, single_threaded_armed, handoffs "
+                        "FROM account_watch");
+    std::vector<AccountWatch> out;
+    while (s.step()) {
+        AccountWatch w;
+        w.account = s.text(0);
+        w.owner = s.text(1);
+        w.first_seen = from_db(s.integer(2));
+        w.loss_applied = s.text(3);
+        if (!s.is_null(4)) w.silence_told = from_db(s.integer(4));
+        w.single_threaded_armed = s.integer(5) != 0;
+        w.handoffs = s.integer(6);
+        out.push_back(std::move(w));
+    }
+    return out;
+}
+
+void WriteTx::set_account_watch(const AccountWatch& w) {
+    Statement s(store_, "INSERT OR REPLACE INTO account_watch(account, owner, first_seen, loss_applied, silence_told, "
+                        "single_threaded_armed, handoffs) VALUES(?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, w.account).bind(2, w.owner).bind(3, to_db(w.first_seen)).bind(4, w.loss_applied);
+    if (w.silence_told) s.bind(5, to_db(*w.silence_told)); else s.bind_null(5);
+    s.bind(6, int64_t{w.single_threaded_armed ? 1 : 0}).bind(7, w.handoffs).step();
 }
 
 std::vector<EndedMeeting> ReadTx::ended_meetings() {

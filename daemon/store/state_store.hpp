@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rapport/account_review.hpp"
 #include "rapport/folder_sync.hpp"
 #include "rapport/meetings.hpp"
 #include "rapport/nudges.hpp"
@@ -142,6 +143,11 @@ public:
     int64_t messages_seen(const std::string& mailbox);
     int64_t messages_seen(const std::string& mailbox, const std::string& folder);
     std::optional<TimePoint> last_contact(const std::string& account, const std::string& address);
+    // The newest message in and out per address at the account (contact activity).
+    std::vector<ContactSeen> contacts_seen(const std::string& account);
+    std::vector<AccountSeen> contacts_seen();  // every account's
+
+    std::vector<AccountWatch> account_watches();
 
     std::vector<EndedMeeting> ended_meetings();
     std::vector<StoredDraft> drafts();
@@ -173,6 +179,7 @@ public:
     bool set_nudge(int64_t id, NudgeState state, std::optional<TimePoint> due);
     std::size_t cancel_open_nudges(const std::string& account);
     void set_deal(const DealRecord& deal);
+    void set_account_watch(const AccountWatch& watch);
 
     void set_folder_mark(const std::string& mailbox, const std::string& folder, const FolderMark& mark);
     void record_message(const std::string& mailbox, const std::string& folder, const std::string& message_id,
@@ -201,7 +208,7 @@ private:
 
 class StateStore {
 public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
 
     // Faults a test can inject to prove that a failed write leaves everything else intact.
     struct Faults {

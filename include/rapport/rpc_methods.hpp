@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rapport/directory.hpp"
+#include "rapport/engagement.hpp"
 #include "rapport/nudges.hpp"
 #include "rapport/rpc_error.hpp"
 #include "rapport/time.hpp"
@@ -38,6 +39,10 @@ public:
     virtual nlohmann::json meetings(std::optional<TimePoint> from, std::optional<TimePoint> to) = 0;
     virtual nlohmann::json drafts() = 0;
     virtual bool ack_notification(int64_t id) = 0;
+    // For accounts.health: the mail seen with the account's people.
+    virtual std::vector<ContactSeen> contacts_seen(const std::string& account) = 0;
+    // active | bounced | left: what the mail said about the address (contact changes).
+    virtual std::string contact_state(const std::string& address) { (void)address; return "active"; }
 };
 
 nlohmann::json nudge_json(const Nudge& n);

@@ -54,6 +54,9 @@ struct RuleSettings {
         std::vector<std::string> off_for_roles;
         // Also copy the account's team members (not only the owner).
         bool team = false;
+        // When the Sent audit finds mail that left without the owner: an FYI draft to the
+        // owner in Drafts (fyi_draft.hpp), besides the owner_not_copied notification.
+        bool fyi_drafts = true;
     } auto_cc;
     struct SummaryDrafts {
         bool enabled = true;

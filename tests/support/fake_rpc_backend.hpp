@@ -82,6 +82,13 @@ struct FakeBackend : rpc::RpcBackend {
     json meetings(std::optional<TimePoint>, std::optional<TimePoint>) override { return json::array(); }
     json drafts() override { return json::array(); }
     bool ack_notification(int64_t id) override { return notifications.count(id) > 0; }
+    std::vector<ContactSeen> contacts_seen(const std::string& account) override { return seen[account]; }
+    std::string contact_state(const std::string& address) override {
+        auto it = contact_states.find(address);
+        return it == contact_states.end() ? "active" : it->second;
+    }
+    std::map<std::string, std::vector<ContactSeen>> seen;
+    std::map<std::string, std::string> contact_states;
 };
 
 

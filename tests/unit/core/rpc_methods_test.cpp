@@ -80,11 +80,11 @@ TEST_CASE("deal.lost plans nudges from the rules; reopen cancels them", "[rpc]")
     REQUIRE(r["nudges"].size() == 3);
     CHECK(r["nudges"][0]["due"] == "2026-12-09T10:00:00Z");
     CHECK(r["nudges"][0]["kind"] == "follow_up");
-    CHECK(r["nudges"][0]["text"] == "Follow up with Jane Doe at Acme Corp: 14 days since the deal was lost to Hooli. How is it going for them?");
+    CHECK(r["nudges"][0]["text"] == "Acme Corp went with Hooli 14 days ago — ask Jane Doe how the roll-out is going.");
     CHECK(r["nudges"][1]["due"] == "2027-01-09T10:00:00Z");
     CHECK(r["nudges"][2]["kind"] == "delivery");
     CHECK(r["nudges"][2]["due"] == "2027-03-01T09:00:00Z");
-    CHECK(r["nudges"][2]["text"] == "Hooli was due to deliver to Acme Corp today (2027-03-01). Check in with Jane Doe.");
+    CHECK(r["nudges"][2]["text"] == "Hooli was due to deliver to Acme Corp today (2027-03-01) — check in with Jane Doe: is it live, and is it what they were promised?");
     CHECK(rpc::dispatch("nudges.list", json::object(), b)["nudges"].size() == 3);
 
     // Marking it lost again replaces, not duplicates, the open nudges.
@@ -141,4 +141,37 @@ TEST_CASE("bad parameters get -32602 with a message that says what is wrong", "[
     CHECK(rpc::subscribe_after(json::object()) == 0);
     CHECK(rpc::subscribe_after({{"after", 7}}) == 7);
     CHECK_THROWS_AS(rpc::subscribe_after({{"after", "7"}}), rpc::Failure);
+}
+
+TEST_CASE("accounts.health: engagement, single-threading and silence from the mail seen", "[rpc]") {
+    FakeBackend b;
+    const TimePoint now = b.now();
+    b.seen["acme"] = {{"jane@acme.example", now - Seconds{10 * 86400}, now - Seconds{9 * 86400}},
+                      {"carl@acme.example", std::nullopt, now - Seconds{3 * 86400}}};
+    b.contact_states["carl@acme.example"] = "bounced";
+    auto h = rpc::dispatch("accounts.health", {{"account", "acme"}}, b);
+    CHECK(h["account"] == "acme");
+    CHECK(h["engaged_contacts"] == 1);
+    CHECK(h["single_threaded"] == true);
+    CHECK(h["silent_days"] == 3);
+    CHECK(h["last_contact"] == format_datetime(now - Seconds{3 * 86400}));
+    bool carl_seen = false;
+    for (const auto& c : h["contacts"])
+        if (c["address"] == "carl@acme.example") {
+            carl_seen = true;
+            CHECK(c["state"] == "bounced");
+            CHECK(c["engaged"] == false);
+            CHECK(c["last_in"].is_null());
+        }
+    CHECK(carl_seen);
+    CHECK_THROWS_AS(rpc::dispatch("accounts.health", {{"account", "nope"}}, b), rpc::Failure);
+    CHECK_THROWS_AS(rpc::dispatch("accounts.health", json::object(), b), rpc::Failure);
+}
+
+TEST_CASE("deal.lost with a delivery date already past warns and plans only the follow-ups", "[rpc]") {
+    FakeBackend b;
+    auto r = rpc::dispatch("deal.lost", {{"account", "acme"}, {"delivery", "2020-01-01"}}, b);
+    CHECK(r["nudges"].size() == 2);
+    REQUIRE(r["warnings"].size() == 1);
+    CHECK(r["warnings"][0].get<std::string>().find("2020-01-01 has passed") != std::string::npos);
 }
