@@ -59,6 +59,24 @@ std::string nudges_table(const json& nudges) {
     return table({"ID", "DUE (UTC)", "STATE", "ACCOUNT", "KIND", "WHAT"}, rows);
 }
 
+std::string health_text(const json& h) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : h.value("contacts", json::array()))
+        rows.push_back({str(c, "address"), str(c, "name", ""), c.value("champion", false) ? "yes" : "",
+                        str(c, "state", "active"), short_time(str(c, "last_in", "")), short_time(str(c, "last_out", "")),
+                        c.value("engaged", false) ? "yes" : ""});
+    std::string out = rows.empty() ? "No contacts listed and no mail seen.\n"
+                                   : table({"ADDRESS", "NAME", "CHAMPION", "STATE", "LAST IN", "LAST OUT", "ENGAGED"}, rows);
+    out += "Engaged in 90 days: " + str(h, "engaged_contacts", "0") + " (champions: " + str(h, "champions_engaged", "0") + ")";
+    if (h.value("single_threaded", false)) out += "; single-threaded";
+    out += "\n";
+    if (h.contains("silent_days") && !h["silent_days"].is_null())
+        out += "Last mail " + short_time(str(h, "last_contact", "")) + " (" + str(h, "silent_days") + " days ago).\n";
+    else
+        out += "No mail seen with this account.\n";
+    return out;
+}
+
 std::string drafts_table(const json& drafts) {
     if (!drafts.is_array() || drafts.empty()) return "No summary drafts yet.\n";
     std::vector<std::vector<std::string>> rows;

@@ -9,6 +9,8 @@ namespace rapport::cli {
 
 std::string notification_line(const nlohmann::json& params);
 std::string nudges_table(const nlohmann::json& nudges);
+// accounts.health: the people at the account with their last mail, and the verdicts.
+std::string health_text(const nlohmann::json& health);
 std::string drafts_table(const nlohmann::json& drafts);
 std::string meetings_table(const nlohmann::json& meetings);
 std::string status_text(const nlohmann::json& status);

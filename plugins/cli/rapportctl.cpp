@@ -44,8 +44,9 @@ const char* kUsage =
     "  nudges [--all | --due]               follow-ups (default: pending and due)\n"
     "  snooze ID DURATION|DATETIME          e.g. snooze 4 P3D, snooze 4 2026-12-24T09:00:00Z\n"
     "  done ID | dismiss ID\n"
+    "  health ACCOUNT                       who at the account is engaged, single-threaded, silent days\n"
     "  meetings                             customer meetings the daemon knows\n"
-    "  drafts                               summary drafts written to Drafts\n"
+    "  drafts                               summary and FYI drafts written to Drafts\n"
     "  ack ID                               acknowledge a notification\n"
     "  watch [--after ID]                   print notifications as they arrive (Ctrl-C stops)\n"
     "  token                                print the API token\n"
@@ -190,7 +191,7 @@ int run(int argc, char** argv) {
         return 0;
     }
     static const std::vector<std::string> known = {"status", "lookup", "check", "lost", "reopen", "nudges", "snooze",
-                                                   "done", "dismiss", "meetings", "drafts", "ack", "watch"};
+                                                   "done", "dismiss", "meetings", "drafts", "ack", "watch", "health"};
     if (std::find(known.begin(), known.end(), cmd) == known.end())
         throw Fatal{kExitUsage, "unknown command \"" + cmd + "\" (rapportctl --help lists them)"};
 
@@ -234,7 +235,14 @@ int run(int argc, char** argv) {
         for (const char* o : {"competitor", "delivery", "note"})
             if (auto v = option(std::string("--") + o); !v.empty()) params[o] = v[0];
         json r = c.call("deal.lost", params);
-        print(r, raw, "Marked " + params["account"].get<std::string>() + " as lost. Follow-ups:\n" + rapport::cli::nudges_table(r["nudges"]));
+        std::string text = "Marked " + params["account"].get<std::string>() + " as lost. Follow-ups:\n" +
+                           rapport::cli::nudges_table(r["nudges"]);
+        for (const auto& w : r.value("warnings", json::array())) text += "Note: " + w.get<std::string>() + ".\n";
+        print(r, raw, text);
+    } else if (cmd == "health") {
+        const std::string account = positional(1, "ACCOUNT");
+        json r = c.call("accounts.health", {{"account", account}});
+        print(r, raw, rapport::cli::health_text(r));
     } else if (cmd == "reopen") {
         const std::string account = positional(1, "ACCOUNT");
         json r = c.call("deal.reopen", {{"account", account}});

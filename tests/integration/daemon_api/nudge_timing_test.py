@@ -166,6 +166,72 @@ async def after_restart(port, token, after, globex):
     await ws.close()
 
 
+def kill_hard(daemon):
+    daemon.proc.send_signal(signal.SIGKILL)
+    daemon.proc.wait()
+
+
+async def first_then_kill(port, token, daemon):
+    """deal.lost with nudges at +2 s and +5 s; the first is told on time; kill -9 at +3 s."""
+    ws = await connect(port)
+    await hello(ws, token)
+    await call(ws, "subscribe", {})
+    lost = (await call(ws, "deal.lost", {"account": "acme"}))["result"]["nudges"]
+    check([n["kind"] for n in lost] == ["follow_up", "follow_up"], f"two follow-ups {lost}")
+    first = await nudges_due(ws, 1, timeout=6)
+    check(len(first) == 1 and first[0][1]["nudge"]["id"] == lost[0]["id"], f"the first came due: {first}")
+    if first:
+        late = first[0][0] - epoch(lost[0]["due"])
+        check(-0.05 <= late < LATE_LIMIT, f"first nudge told {late:.3f} s after its due time")
+    time.sleep(max(0.0, epoch(lost[0]["due"]) + 1 - time.time()))  # +3 s
+    kill_hard(daemon)
+    return lost, max([n["id"] for _, n in first], default=0)
+
+
+async def second_after_restart(port, token, lost, after):
+    ws = await connect(port)
+    await hello(ws, token)
+    await call(ws, "subscribe", {"after": after})
+    second = await nudges_due(ws, 1, timeout=8)
+    check(len(second) == 1 and second[0][1]["nudge"]["id"] == lost[1]["id"],
+          f"after kill -9 the second nudge still came: {second}")
+    if second:
+        late = second[0][0] - epoch(lost[1]["due"])
+        print(f"second nudge after kill -9 and restart: {late * 1000:.0f} ms after its due time", flush=True)
+        check(-1.0 <= late < LATE_LIMIT, f"second nudge told {late:.3f} s after its due time")
+    check(await quiet_for(ws, 1.5) == [], "exactly once: the first is not told again, the second not twice")
+    for n in lost:
+        done = (await call(ws, "nudges.done", {"id": n["id"]}))["result"]
+        check(done["state"] == "done", f"done {done}")
+    listed = [n["id"] for n in (await call(ws, "nudges.list", {}))["result"]["nudges"]]
+    check(not any(n["id"] in listed for n in lost), f"done nudges are not listed again: {listed}")
+    await ws.close()
+
+
+def crash_scenario():
+    workdir = tempfile.mkdtemp(prefix="rapport-nudges-kill-")
+    port = free_port()
+    rules = json.loads(json.dumps(RULES))
+    rules["rules"]["loss"]["nudges"] = ["PT2S", "PT5S"]
+    with open(f"{workdir}/rules.json", "w") as f:
+        json.dump(rules, f)
+    with open(f"{workdir}/settings.json", "w") as f:
+        json.dump({"user": {"name": "Bob Rep", "address": "bob@vendor.example"}, "rules": "rules.json",
+                   "state_dir": "state", "api": {"port": port, "token_file": "state/token"}}, f)
+    daemon = Daemon(workdir)
+    try:
+        daemon.start()
+        token = open(f"{workdir}/state/token").read().strip()
+        lost, after = asyncio.run(first_then_kill(port, token, daemon))
+        daemon.start()
+        asyncio.run(second_after_restart(port, token, lost, after))
+    finally:
+        check(daemon.stop() == 0, "rapportd exit status after the crash scenario")
+    if failed:
+        print(daemon.log())
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main():
     workdir = tempfile.mkdtemp(prefix="rapport-nudges-")
     port = free_port()
@@ -190,6 +256,7 @@ def main():
     if failed:
         print(daemon.log())
     shutil.rmtree(workdir, ignore_errors=True)
+    crash_scenario()
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

@@ -287,3 +287,45 @@ TEST_CASE("one state directory, one daemon: a second lock names the holder", "[s
         CHECK_THAT(e.what(), Catch::Contains("in use by another rapportd (pid " + std::to_string(::getpid()) + ")"));
     }
 }
+
+TEST_CASE("account watches and contact activity survive a reopen", "[store]") {
+    TempDir dir;
+    const TimePoint t = *rapport::parse_datetime("2026-12-01T10:00:00Z");
+    {
+        StateStore store(dir.path());
+        store.write([&](WriteTx& tx) {
+            AccountWatch w;
+            w.account = "acme";
+            w.owner = "bob";
+            w.first_seen = t;
+            w.loss_applied = "lost||Hooli|";
+            w.silence_told = t - Seconds{86400};
+            w.single_threaded_armed = false;
+            w.handoffs = 2;
+            tx.set_account_watch(w);
+            tx.record_contact("acme", "jane@acme.example", true, t, "m1");
+            tx.record_contact("acme", "jane@acme.example", false, t + Seconds{60}, "m2");
+            tx.record_contact("acme", "carl@acme.example", false, t, "m3");
+            tx.record_contact("globex", "hank@globex.example", true, t, "m4");
+        });
+    }
+    StateStore store(dir.path());
+    store.read([&](ReadTx& tx) {
+        const auto watches = tx.account_watches();
+        REQUIRE(watches.size() == 1);
+        CHECK(watches[0].owner == "bob");
+        CHECK(watches[0].loss_applied == "lost||Hooli|");
+        CHECK(watches[0].silence_told == t - Seconds{86400});
+        CHECK_FALSE(watches[0].single_threaded_armed);
+        CHECK(watches[0].handoffs == 2);
+        const auto acme = tx.contacts_seen("acme");
+        REQUIRE(acme.size() == 2);
+        CHECK(acme[0].address == "carl@acme.example");
+        CHECK_FALSE(acme[0].last_in);
+        CHECK(acme[1].last_in == t);
+        CHECK(acme[1].last_out == t + Seconds{60});
+        const auto all = tx.contacts_seen();
+        REQUIRE(all.size() == 2);
+        CHECK(all[1].account == "globex");
+    });
+}
