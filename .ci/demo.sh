@@ -194,6 +194,9 @@ echo "  The draft as any mail client sees it (Drafts, flagged \\Draft):"
 doveadm -c "$demo/dovecot.conf" fetch -u mia 'flags' mailbox Drafts ALL | sed 's/^/    /'
 doveadm -c "$demo/dovecot.conf" fetch -u mia 'text' mailbox Drafts ALL | sed '1d; s/^/    /'
 
+step "9b. How Acme is engaged: who wrote lately, champions, single-threaded, silent days"
+ctl health acme
+
 step "10. Reload with a broken rules file: refused, the old rules stay, clients are told"
 cp "$demo/rules.json" "$demo/rules.good"; cp "$demo/broken.json" "$demo/rules.json"
 kill -HUP $daemon_pid; sleep 0.5
