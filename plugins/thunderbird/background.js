@@ -176,7 +176,11 @@ browser.compose.onBeforeSend.addListener(async (tab, details) => {
   const left = () => Math.max(0, SEND_BUDGET_MS - (Date.now() - started));
   try {
     if (!allRecipients(details).length) return {};
-    if (!(await client.waitConnected(left()))) throw new UnavailableError("not connected", client.state);
+    if (client.state !== State.CONNECTED) {
+      // Known to be away: one fresh attempt (rapportd may be back), not a wait for the backoff.
+      client.reconnect();
+      if (!(await client.waitConnected(left(), { failFast: true }))) throw new UnavailableError("not connected", client.state);
+    }
     const check = await client.call("compose.check", checkParams(details), { timeoutMs: Math.max(1, left()) });
     const st = composeStateOf(tab.id);
     st.noticeRemovals(details);

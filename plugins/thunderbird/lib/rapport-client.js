@@ -96,8 +96,9 @@ export class RapportClient {
     this.connect();
   }
 
-  // Resolves true once connected, false after timeoutMs (never rejects).
-  waitConnected(timeoutMs) {
+  // Resolves true once connected, false after timeoutMs (never rejects). With failFast it
+  // resolves false as soon as an attempt fails (for a send that must not wait in vain).
+  waitConnected(timeoutMs, { failFast = false } = {}) {
     if (this.state === State.CONNECTED) return Promise.resolve(true);
     return new Promise((resolve) => {
       const waiter = (ok) => {
@@ -105,6 +106,7 @@ export class RapportClient {
         this.waiters.delete(waiter);
         resolve(ok);
       };
+      waiter.failFast = failFast;
       const timer = this.o.setTimeout(() => waiter(false), timeoutMs);
       this.waiters.add(waiter);
     });
@@ -122,7 +124,10 @@ export class RapportClient {
     const changed = state !== this.state || detail !== this.detail;
     this.state = state;
     this.detail = detail;
-    if (state === State.CONNECTED) for (const w of [...this.waiters]) w(true);
+    for (const w of [...this.waiters]) {
+      if (state === State.CONNECTED) w(true);
+      else if (w.failFast && state !== State.CONNECTING) w(false);
+    }
     if (changed) this.o.onState(state, detail);
   }
 

@@ -108,6 +108,11 @@ if (typeof globalThis.WebSocket === "undefined") {
     clients.push(c);
     c.start();
     await until("daemon_down", () => c.state === State.DAEMON_DOWN);
+    // A send waits for one fresh attempt only, not for its whole budget.
+    const t0 = Date.now();
+    c.reconnect();
+    assert.equal(await c.waitConnected(2500, { failFast: true }), false);
+    assert.ok(Date.now() - t0 < 1000, `failFast gave up after ${Date.now() - t0} ms`);
     c.stop();
     const d = makeClient(() => { throw new Error("native host \"rapport\" not found"); });
     clients.push(d);

@@ -1,0 +1,415 @@
+"""The add-on in a real headless Thunderbird (Debian's), driven through Marionette as a person
+would send: a compose window and its Send command, so that compose.onBeforeSend runs.
+
+A fresh profile (HOME in a temp dir, so the test's native-messaging manifest is the one found)
+holds the built xpi in extensions/; its IMAP account is on a test Dovecot (not logged in: the
+send path needs no IMAP) and its SMTP server an aiosmtpd sink. rapportd runs for the marketing
+user Mia with Acme owned by Bob. Checked: the owner is put into Cc visibly while composing and
+reaches the sink in Cc and envelope; an owner already in Cc is not added twice; internal mail
+gets nothing; a nudge that comes due shows as a notification; with rapportd stopped the mail
+still reaches the sink within a few seconds and the user is told. Thunderbird, rapportd and
+Dovecot are stopped by pid, also on failure.
+
+    /usr/bin/python3 thunderbird_e2e_test.py BUILD/bin BUILD/rapport-thunderbird.xpi
+"""
+import asyncio
+import email
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
+sys.path.insert(0, HERE)
+from aiosmtpd.controller import Controller  # noqa: E402
+from dovecot import Dovecot, free_port  # noqa: E402
+from marionette import Marionette  # noqa: E402
+from rapport_ws import call, close_all, connect, hello  # noqa: E402
+
+BIN, XPI = sys.argv[1], sys.argv[2]
+THUNDERBIRD = "/usr/lib/thunderbird/thunderbird"
+ADDON_ID = "rapport@rapport.invalid"
+passed = failed = 0
+
+RULES = {
+    "organization": {"name": "Vendor Inc", "domains": ["vendor.example"]},
+    "people": [
+        {"id": "bob", "name": "Bob Rep", "addresses": ["bob@vendor.example"], "role": "rep"},
+        {"id": "mia", "name": "Mia Marketing", "addresses": ["mia@vendor.example"], "role": "marketing"},
+    ],
+    "accounts": [{"id": "acme", "name": "Acme Corp", "domains": ["acme.example"], "owner": "bob", "stage": "active",
+                  "contacts": [{"address": "jane@acme.example", "name": "Jane Doe", "champion": True}]}],
+    "rules": {"loss": {"nudges": ["PT3S"]}},
+}
+
+
+def check(condition, what):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"ok: {what}", flush=True)
+    else:
+        failed += 1
+        print(f"FAILED: {what}", flush=True)
+
+
+class Sink:
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append((envelope.mail_from, [r.lower() for r in envelope.rcpt_tos], envelope.original_content))
+        return "250 2.0.0 Ok: queued"
+
+    def wait(self, subject, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                for m in self.messages:
+                    if email.message_from_bytes(m[2])["Subject"] == subject:
+                        return m
+            time.sleep(0.05)
+        return None
+
+
+def cc_addresses(raw):
+    msg = email.message_from_bytes(raw)
+    return [a.lower() for _, a in email.utils.getaddresses(msg.get_all("Cc", []))]
+
+
+def user_js(profile, prefs):
+    lines = [f'user_pref("{k}", {json.dumps(v)});' for k, v in prefs.items()]
+    with open(os.path.join(profile, "user.js"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def profile_prefs(marionette_port, imap_port, smtp_port):
+    return {
+        # Quiet, unattended start; the sideloaded add-on enabled though unsigned.
+        "marionette.port": marionette_port,
+        "extensions.autoDisableScopes": 0,
+        "extensions.enabledScopes": 15,
+        "xpinstall.signatures.required": False,
+        "extensions.webextensions.uuids": json.dumps({ADDON_ID: "6f1c2a4e-0000-4000-8000-00000000a11d"}),
+        "devtools.console.stdout.content": True,
+        "alerts.useSystemBackend": False,
+        "mail.shell.checkDefaultClient": False,
+        "mailnews.start_page.enabled": False,
+        "mail.rights.version": 1,
+        "datareporting.policy.dataSubmissionEnabled": False,
+        "toolkit.telemetry.reportingpolicy.firstRun": False,
+        "mail.provider.enabled": False,
+        "mail.spotlight.firstRunDone": True,
+        "mail.winsearch.firstRunDone": True,
+        "app.update.disabledForTesting": True,
+        # Mia's account: IMAP on the test Dovecot (no login at start: passwords cannot be prefs,
+        # and the send path needs none), SMTP to the sink, no copy to Sent.
+        "mail.accountmanager.accounts": "account1,account2",
+        "mail.accountmanager.defaultaccount": "account1",
+        "mail.accountmanager.localfoldersserver": "server2",
+        "mail.account.account1.identities": "id1",
+        "mail.account.account1.server": "server1",
+        "mail.account.account2.server": "server2",
+        "mail.server.server1.type": "imap",
+        "mail.server.server1.hostname": "127.0.0.1",
+        "mail.server.server1.port": imap_port,
+        "mail.server.server1.userName": "mia",
+        "mail.server.server1.name": "Mia at Vendor",
+        "mail.server.server1.socketType": 0,
+        "mail.server.server1.login_at_startup": False,
+        "mail.server.server1.check_new_mail": False,
+        "mail.server.server1.directory-rel": "[ProfD]ImapMail/127.0.0.1",
+        "mail.server.server2.type": "none",
+        "mail.server.server2.hostname": "Local Folders",
+        "mail.server.server2.userName": "nobody",
+        "mail.server.server2.name": "Local Folders",
+        "mail.server.server2.directory-rel": "[ProfD]Mail/Local Folders",
+        "mail.identity.id1.fullName": "Mia Marketing",
+        "mail.identity.id1.useremail": "mia@vendor.example",
+        "mail.identity.id1.smtpServer": "smtp1",
+        "mail.identity.id1.fcc": False,
+        "mail.identity.id1.compose_html": False,
+        "mail.identity.id1.valid": True,
+        "mail.smtpservers": "smtp1",
+        "mail.smtp.defaultserver": "smtp1",
+        "mail.smtpserver.smtp1.hostname": "127.0.0.1",
+        "mail.smtpserver.smtp1.port": smtp_port,
+        "mail.smtpserver.smtp1.authMethod": 1,
+        "mail.smtpserver.smtp1.try_ssl": 0,
+        "mail.smtpserver.smtp1.username": "",
+    }
+
+
+OPEN_COMPOSE = """
+const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+const [to, cc, subject] = arguments;
+const fields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
+fields.to = to; fields.cc = cc; fields.subject = subject; fields.body = "Hello from the Rapport test.\\n";
+const params = Cc["@mozilla.org/messengercompose/composeparams;1"].createInstance(Ci.nsIMsgComposeParams);
+params.type = Ci.nsIMsgCompType.New;
+params.format = Ci.nsIMsgCompFormat.PlainText;
+params.identity = MailServices.accounts.getIdentity("id1");
+params.composeFields = fields;
+MailServices.compose.OpenComposeWindowWithParams(null, params);
+return true;
+"""
+
+# Resolves with the compose window's recipients as [row, address] once it is ready.
+WAIT_COMPOSE_READY = """
+const done = arguments[arguments.length - 1];
+const [subject] = arguments;
+const started = Date.now();
+(function poll() {
+  for (const w of Services.wm.getEnumerator("msgcompose")) {
+    if (w.composeEditorReady && w.gLoadingComplete && w.document.getElementById("msgSubject").value === subject) {
+      done(true);
+      return;
+    }
+  }
+  if (Date.now() - started > 30000) { done(false); return; }
+  setTimeout(poll, 100);
+})();
+"""
+
+PILLS = """
+const [subject] = arguments;
+for (const w of Services.wm.getEnumerator("msgcompose")) {
+  if (w.document.getElementById("msgSubject").value !== subject) continue;
+  return [...w.document.querySelectorAll("mail-address-pill")].map(
+    p => [p.closest(".address-row") ? p.closest(".address-row").id : "", (p.emailAddress || "").toLowerCase()]);
+}
+return null;
+"""
+
+SEND = """
+const [subject] = arguments;
+for (const w of Services.wm.getEnumerator("msgcompose")) {
+  if (w.document.getElementById("msgSubject").value !== subject) continue;
+  w.goDoCommand("cmd_sendNow");
+  return true;
+}
+return false;
+"""
+
+# The texts of the notifications Thunderbird shows (XUL alert windows: alerts.useSystemBackend
+# is off, so they are windows the chrome context can read).
+ALERTS = """
+const out = [];
+for (const w of Services.wm.getEnumerator("alert:alert")) {
+  const title = w.document.getElementById("alertTitleLabel");
+  const text = w.document.getElementById("alertTextLabel");
+  out.push([title ? title.value || title.textContent : "", text ? text.textContent : ""]);
+}
+return out;
+"""
+
+
+class Thunderbird:
+    def __init__(self, workdir, env, prefs):
+        self.profile = os.path.join(workdir, "profile")
+        os.makedirs(os.path.join(self.profile, "extensions"))
+        shutil.copy(XPI, os.path.join(self.profile, "extensions", f"{ADDON_ID}.xpi"))
+        user_js(self.profile, prefs)
+        self.log_path = os.path.join(workdir, "thunderbird.log")
+        self.proc = subprocess.Popen([THUNDERBIRD, "--headless", "--no-remote", "--profile", self.profile, "--marionette",
+                                      "--remote-allow-system-access"], stdout=open(self.log_path, "w"),
+                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+    def log(self):
+        return open(self.log_path, errors="replace").read()
+
+    def wait_log(self, text, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in self.log():
+                return True
+            time.sleep(0.1)
+        return False
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # and every child it left (the native host)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
+
+class Daemon:
+    def __init__(self, settings):
+        self.settings = settings
+        self.proc = None
+
+    def start(self, log_path):
+        self.log_path = log_path
+        self.proc = subprocess.Popen([f"{BIN}/rapportd", "--config", self.settings], stderr=open(log_path, "w"))
+        deadline = time.time() + 15
+        while time.time() < deadline and "rapportd running" not in open(log_path).read():
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def compose_and_send(m, to, cc, subject, expect_visible=None):
+    m.script(OPEN_COMPOSE, [to, cc, subject])
+    if not m.async_script(WAIT_COMPOSE_READY, [subject], timeout_ms=35000):
+        raise AssertionError(f"the compose window for {subject!r} did not get ready")
+    if expect_visible:
+        # The add-on puts the owner into Cc while the user writes (before Send).
+        deadline = time.time() + 8
+        pills = []
+        while time.time() < deadline:
+            pills = m.script(PILLS, [subject]) or []
+            if [r for r in pills if r[1] == expect_visible]:
+                break
+            time.sleep(0.2)
+        check(any(r[1] == expect_visible and "Cc" in r[0] for r in pills), f"{subject}: {expect_visible} shown in Cc before Send ({pills})")
+    started = time.time()
+    check(m.script(SEND, [subject]), f"{subject}: Send pressed")
+    return started
+
+
+async def lose_acme(port, token):
+    ws = await connect(port)
+    await hello(ws, token)
+    result = await call(ws, "deal.lost", {"account": "acme", "competitor": "Initech"})
+    await close_all()
+    return result["result"]["nudges"]
+
+
+def main():
+    workdir = tempfile.mkdtemp(prefix="rapport-tb-")
+    home = os.path.join(workdir, "home")
+    os.makedirs(os.path.join(home, ".config", "rapport"))
+    dovecot = daemon = tb = controller = None
+    try:
+        dovecot = Dovecot(workdir)
+        sink = Sink()
+        smtp_port = free_port()
+        controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+        controller.start()
+        api_port = free_port()
+        config = os.path.join(home, ".config", "rapport")
+        with open(os.path.join(config, "rules.json"), "w") as f:
+            json.dump(RULES, f)
+        settings = os.path.join(config, "settings.json")
+        with open(settings, "w") as f:
+            json.dump({"user": {"name": "Mia Marketing", "address": "mia@vendor.example"}, "rules": "rules.json",
+                       "state_dir": os.path.join(workdir, "state"),
+                       "api": {"port": api_port, "token_file": os.path.join(workdir, "state", "token")},
+                       "mailboxes": [{"id": "work", "imap": {"host": "127.0.0.1", "port": dovecot.port, "security": "none",
+                                                             "username": "mia", "password": "secret"},
+                                      "folders": {"watch": ["INBOX", "Sent"]}}]}, f)
+        daemon = Daemon(settings)
+        daemon.start(os.path.join(workdir, "rapportd.log"))
+        token = open(os.path.join(workdir, "state", "token")).read().strip()
+
+        # Pairing as a user of a build tree does it: the one-line install of the user manifest.
+        env = {"PATH": "/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8", "TMPDIR": workdir}
+        r = subprocess.run([f"{BIN}/rapportctl", "native-host", "--install"], env=env, capture_output=True, text=True)
+        check(r.returncode == 0, f"rapportctl native-host --install: {r.stdout.strip()} {r.stderr.strip()}")
+
+        marionette_port = free_port()
+        t0 = time.time()
+        tb = Thunderbird(workdir, env, profile_prefs(marionette_port, dovecot.port, smtp_port))
+        m = Marionette(marionette_port, timeout=60)
+        m.session()
+        m.chrome()
+        check(tb.wait_log("rapport: state connected", 30), "the add-on paired through the native host and connected")
+        print(f"Thunderbird up and the add-on connected in {time.time() - t0:.1f} s", flush=True)
+
+        # 1. To an Acme contact: the owner is copied, visibly, and in the envelope.
+        compose_and_send(m, "Jane Doe <jane@acme.example>", "", "Rapport test 1", expect_visible="bob@vendor.example")
+        got = sink.wait("Rapport test 1", 20)
+        check(got is not None, "test 1 reached the sink")
+        if got:
+            check(cc_addresses(got[2]) == ["bob@vendor.example"], f"test 1: Cc is the owner once {cc_addresses(got[2])}")
+            check(sorted(got[1]) == ["bob@vendor.example", "jane@acme.example"], f"test 1: envelope {got[1]}")
+
+        # 2. The owner already in Cc: not added twice.
+        compose_and_send(m, "jane@acme.example", "Bob Rep <bob@vendor.example>", "Rapport test 2")
+        got = sink.wait("Rapport test 2", 20)
+        check(got is not None, "test 2 reached the sink")
+        if got:
+            check(cc_addresses(got[2]) == ["bob@vendor.example"], f"test 2: Bob once in Cc {cc_addresses(got[2])}")
+
+        # 3. Internal mail: nothing added.
+        compose_and_send(m, "ann@vendor.example", "", "Rapport test 3")
+        got = sink.wait("Rapport test 3", 20)
+        check(got is not None, "test 3 reached the sink")
+        if got:
+            check(cc_addresses(got[2]) == [] and got[1] == ["ann@vendor.example"], f"test 3: nothing added {got[1]}")
+
+        # 4. A nudge that comes due reaches the add-on and is shown as a notification.
+        nudges = asyncio.run(lose_acme(api_port, token))
+        check(len(nudges) == 1, f"deal.lost planned one nudge {nudges}")
+        deadline = time.time() + 15
+        alerts = []
+        while time.time() < deadline:
+            alerts = m.script(ALERTS) or []
+            if any("Follow-up due" in a[0] for a in alerts):
+                break
+            time.sleep(0.2)
+        check(any("Follow-up due" in a[0] and "Acme" in a[1] for a in alerts), f"the nudge_due notification is shown: {alerts}")
+        check("rapport: notify nudge_due" in tb.log(), "the add-on logged the nudge_due")
+
+        # 5. rapportd stopped: the mail still goes out, within a few seconds, and the user is told.
+        daemon.stop()
+        check(tb.wait_log("rapport: state daemon_down", 10), "the add-on noticed that rapportd stopped")
+        started = compose_and_send(m, "jane@acme.example", "", "Rapport test 5")
+        got = sink.wait("Rapport test 5", 20)
+        took = time.time() - started
+        check(got is not None and took < 6, f"test 5 reached the sink without the daemon in {took:.1f} s")
+        if got:
+            check(got[1] == ["jane@acme.example"], f"test 5: sent as written {got[1]}")
+        deadline = time.time() + 5
+        while time.time() < deadline and not any("without Rapport" in a[0] for a in alerts):
+            alerts = m.script(ALERTS) or []
+            time.sleep(0.2)
+        check(any("without Rapport" in a[0] for a in alerts), f"the user is told the mail went out unchecked: {alerts}")
+        m.close()
+        print(f"whole run {time.time() - t0:.1f} s", flush=True)
+    except Exception as e:  # a failure of the harness is a failed test, with the logs below
+        check(False, f"the test ran through: {type(e).__name__}: {e}")
+    finally:
+        if tb:
+            tb.stop()
+        if daemon:
+            daemon.stop()
+        if controller:
+            controller.stop()
+        if dovecot:
+            dovecot.stop()
+    if failed:
+        for name in ("thunderbird.log", "rapportd.log"):
+            path = os.path.join(workdir, name)
+            if os.path.exists(path):
+                print(f"--- {name} (last 80 lines)")
+                print("\n".join(open(path, errors="replace").read().splitlines()[-80:]))
+    shutil.rmtree(workdir, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
