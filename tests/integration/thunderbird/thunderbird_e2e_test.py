@@ -212,6 +212,49 @@ return out;
 """
 
 
+# As a person adds a recipient and presses Send at once: in one synchronous script, so that
+# only compose.onBeforeSend can have seen the new recipient.
+ADD_TO_AND_SEND = """
+const [subject, address] = arguments;
+for (const w of Services.wm.getEnumerator("msgcompose")) {
+  if (w.document.getElementById("msgSubject").value !== subject) continue;
+  const input = w.document.getElementById("toAddrInput");
+  input.value = address;
+  w.recipientAddPills(input, true);
+  w.goDoCommand("cmd_sendNow");
+  return true;
+}
+return false;
+"""
+
+# As a person selects a pill and presses Delete.
+REMOVE_PILL = """
+const [subject, address] = arguments;
+for (const w of Services.wm.getEnumerator("msgcompose")) {
+  if (w.document.getElementById("msgSubject").value !== subject) continue;
+  const area = w.document.querySelector("mail-recipients-area");
+  const pill = [...w.document.querySelectorAll("mail-address-pill")].find(p => p.emailAddress.toLowerCase() === address);
+  if (!pill) return false;
+  area.deselectAllPills();
+  pill.setAttribute("selected", "selected");
+  area.removeSelectedPills();
+  return true;
+}
+return false;
+"""
+
+
+def wait_alert(m, title_part, timeout):
+    deadline = time.time() + timeout
+    alerts = []
+    while time.time() < deadline:
+        alerts = m.script(ALERTS) or []
+        if any(title_part in a[0] for a in alerts):
+            break
+        time.sleep(0.2)
+    return alerts
+
+
 class Thunderbird:
     def __init__(self, workdir, env, prefs):
         self.profile = os.path.join(workdir, "profile")
@@ -346,6 +389,35 @@ def main():
             check(cc_addresses(got[2]) == ["bob@vendor.example"], f"test 1: Cc is the owner once {cc_addresses(got[2])}")
             check(sorted(got[1]) == ["bob@vendor.example", "jane@acme.example"], f"test 1: envelope {got[1]}")
 
+        # 1b. A recipient added just before Send: only onBeforeSend sees it, and adds the owner.
+        m.script(OPEN_COMPOSE, ["ann@vendor.example", "", "Rapport test 1b"])
+        check(m.async_script(WAIT_COMPOSE_READY, ["Rapport test 1b"], timeout_ms=35000), "test 1b: compose window ready")
+        time.sleep(1.5)  # the add-on has looked at the window (internal: nothing to add)
+        check(m.script(ADD_TO_AND_SEND, ["Rapport test 1b", "jane@acme.example"]), "test 1b: Jane added and Send pressed")
+        got = sink.wait("Rapport test 1b", 20)
+        check(got is not None, "test 1b reached the sink")
+        if got:
+            check(cc_addresses(got[2]) == ["bob@vendor.example"], f"test 1b: onBeforeSend added the owner {cc_addresses(got[2])}")
+            check(sorted(got[1]) == ["ann@vendor.example", "bob@vendor.example", "jane@acme.example"], f"test 1b: envelope {got[1]}")
+        check("before send, adding 1 owner(s)" in tb.log(), "test 1b: it was onBeforeSend that added him")
+
+        # 1c. The user removes the owner the add-on put in: respected, with a notice.
+        compose_and_send_later = "Rapport test 1c"
+        m.script(OPEN_COMPOSE, ["jane@acme.example", "", compose_and_send_later])
+        check(m.async_script(WAIT_COMPOSE_READY, [compose_and_send_later], timeout_ms=35000), "test 1c: compose window ready")
+        deadline = time.time() + 8
+        while time.time() < deadline and not any(r[1] == "bob@vendor.example" for r in (m.script(PILLS, [compose_and_send_later]) or [])):
+            time.sleep(0.2)
+        check(m.script(REMOVE_PILL, [compose_and_send_later, "bob@vendor.example"]), "test 1c: Bob removed from Cc")
+        alerts = wait_alert(m, "Owner left out of Cc", 8)
+        check(any("Owner left out of Cc" in a[0] and "Bob Rep" in a[1] for a in alerts), f"test 1c: the user is told {alerts}")
+        time.sleep(1.5)  # the add-on looks again: Bob must stay out
+        check(not any(r[1] == "bob@vendor.example" for r in (m.script(PILLS, [compose_and_send_later]) or [])), "test 1c: Bob not put back")
+        check(m.script(SEND, [compose_and_send_later]), "test 1c: Send pressed")
+        got = sink.wait(compose_and_send_later, 20)
+        check(got is not None and cc_addresses(got[2]) == [] and got[1] == ["jane@acme.example"],
+              f"test 1c: sent without Bob, as the user chose {got[1] if got else None}")
+
         # 2. The owner already in Cc: not added twice.
         compose_and_send(m, "jane@acme.example", "Bob Rep <bob@vendor.example>", "Rapport test 2")
         got = sink.wait("Rapport test 2", 20)
@@ -372,6 +444,17 @@ def main():
             time.sleep(0.2)
         check(any("Follow-up due" in a[0] and "Acme" in a[1] for a in alerts), f"the nudge_due notification is shown: {alerts}")
         check("rapport: notify nudge_due" in tb.log(), "the add-on logged the nudge_due")
+
+        # 4b. rapportd frozen (SIGSTOP: the connection stays open, nothing answers): the mail
+        # waits at most the add-on's budget, then goes out.
+        daemon.proc.send_signal(signal.SIGSTOP)
+        try:
+            started = compose_and_send(m, "jane@acme.example", "", "Rapport test 4b")
+            got = sink.wait("Rapport test 4b", 20)
+            took = time.time() - started
+            check(got is not None and took < 4.5, f"test 4b: sent past a frozen rapportd in {took:.1f} s")
+        finally:
+            daemon.proc.send_signal(signal.SIGCONT)
 
         # 5. rapportd stopped: the mail still goes out, within a few seconds, and the user is told.
         daemon.stop()
