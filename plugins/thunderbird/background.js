@@ -190,7 +190,9 @@ browser.compose.onBeforeSend.addListener(async (tab, details) => {
     return { details: { cc: st.ccWith(details, missing) } };
   } catch (e) {
     console.log(`rapport: sent without the owner check (${e.message})`);
-    notifyUser(_("sent_unchecked_title"), _("sent_unchecked", [stateText().text, stateText().fix]));
+    const s = stateText();
+    const why = s.state === State.CONNECTED ? _("sent_unchecked_slow", [String(SEND_BUDGET_MS / 1000)]) : _("sent_unchecked", [s.text, s.fix]);
+    notifyUser(_("sent_unchecked_title"), why);
     return {};
   }
 });

@@ -37,6 +37,7 @@ THUNDERBIRD = "/usr/lib/thunderbird/thunderbird"
 ADDON_ID = "rapport@rapport.invalid"
 passed = failed = 0
 
+HOSTILE = '<img src=x onerror="alert(1)"><b>Evil</b> ' + "X" * 100000
 RULES = {
     "organization": {"name": "Vendor Inc", "domains": ["vendor.example"]},
     "people": [
@@ -44,7 +45,9 @@ RULES = {
         {"id": "mia", "name": "Mia Marketing", "addresses": ["mia@vendor.example"], "role": "marketing"},
     ],
     "accounts": [{"id": "acme", "name": "Acme Corp", "domains": ["acme.example"], "owner": "bob", "stage": "active",
-                  "contacts": [{"address": "jane@acme.example", "name": "Jane Doe", "champion": True}]}],
+                  "contacts": [{"address": "jane@acme.example", "name": "Jane Doe", "champion": True}]},
+                 # A hostile name: markup and 100 KB reach the add-on inside the nudge's text.
+                 {"id": "evil", "name": HOSTILE, "domains": ["evil.example"], "owner": "bob"}],
     "rules": {"loss": {"nudges": ["PT3S"]}},
 }
 
@@ -244,6 +247,25 @@ return false;
 """
 
 
+# The toolbar button's tooltip: the status indicator ("Rapport: STATE — FIX").
+STATUS_TITLE = """
+const w = Services.wm.getMostRecentWindow("mail:3pane");
+const button = w && w.document.querySelector('button[title^="Rapport:"]');
+return button ? button.getAttribute("title") : null;
+"""
+
+
+def wait_status(m, part, timeout):
+    deadline = time.time() + timeout
+    title = None
+    while time.time() < deadline:
+        title = m.script(STATUS_TITLE)
+        if title and part in title:
+            break
+        time.sleep(0.2)
+    return title
+
+
 def wait_alert(m, title_part, timeout):
     deadline = time.time() + timeout
     alerts = []
@@ -332,10 +354,10 @@ def compose_and_send(m, to, cc, subject, expect_visible=None):
     return started
 
 
-async def lose_acme(port, token):
+async def lose(port, token, account):
     ws = await connect(port)
     await hello(ws, token)
-    result = await call(ws, "deal.lost", {"account": "acme", "competitor": "Initech"})
+    result = await call(ws, "deal.lost", {"account": account, "competitor": "Initech"})
     await close_all()
     return result["result"]["nudges"]
 
@@ -355,15 +377,20 @@ def main():
         config = os.path.join(home, ".config", "rapport")
         with open(os.path.join(config, "rules.json"), "w") as f:
             json.dump(RULES, f)
+        # The native host reads settings.json (found through HOME); rapportd runs from a copy, so
+        # that the test can hand the add-on a wrong token without changing the daemon's.
         settings = os.path.join(config, "settings.json")
-        with open(settings, "w") as f:
-            json.dump({"user": {"name": "Mia Marketing", "address": "mia@vendor.example"}, "rules": "rules.json",
+        settings_value = {"user": {"name": "Mia Marketing", "address": "mia@vendor.example"}, "rules": "rules.json",
                        "state_dir": os.path.join(workdir, "state"),
                        "api": {"port": api_port, "token_file": os.path.join(workdir, "state", "token")},
                        "mailboxes": [{"id": "work", "imap": {"host": "127.0.0.1", "port": dovecot.port, "security": "none",
                                                              "username": "mia", "password": "secret"},
-                                      "folders": {"watch": ["INBOX", "Sent"]}}]}, f)
-        daemon = Daemon(settings)
+                                      "folders": {"watch": ["INBOX", "Sent"]}}]}
+        with open(settings, "w") as f:
+            json.dump(settings_value, f)
+        with open(os.path.join(config, "daemon-settings.json"), "w") as f:
+            json.dump(settings_value, f)
+        daemon = Daemon(os.path.join(config, "daemon-settings.json"))
         daemon.start(os.path.join(workdir, "rapportd.log"))
         token = open(os.path.join(workdir, "state", "token")).read().strip()
 
@@ -379,6 +406,8 @@ def main():
         m.session()
         m.chrome()
         check(tb.wait_log("rapport: state connected", 30), "the add-on paired through the native host and connected")
+        title = wait_status(m, "connected", 10)
+        check(title == "Rapport: connected", f"the status indicator says connected: {title}")
         print(f"Thunderbird up and the add-on connected in {time.time() - t0:.1f} s", flush=True)
 
         # 1. To an Acme contact: the owner is copied, visibly, and in the envelope.
@@ -432,9 +461,28 @@ def main():
         if got:
             check(cc_addresses(got[2]) == [] and got[1] == ["ann@vendor.example"], f"test 3: nothing added {got[1]}")
 
-        # 4. A nudge that comes due reaches the add-on and is shown as a notification.
-        nudges = asyncio.run(lose_acme(api_port, token))
+        # rapportd restarts and the native host now hands out a wrong token: the status says so,
+        # with its fix; once the token is right again the add-on is back by itself.
+        wrong = os.path.join(workdir, "wrong-token")
+        with open(wrong, "w") as f:
+            f.write("0" * 64 + "\n")
+        os.chmod(wrong, 0o600)
+        with open(settings, "w") as f:
+            json.dump({**settings_value, "api": {**settings_value["api"], "token_file": wrong}}, f)
+        daemon.stop()
+        daemon.start(os.path.join(workdir, "rapportd-2.log"))
+        title = wait_status(m, "refused the token", 20)
+        check(title and "refused the token" in title and "rapportctl token" in title, f"wrong token shown with its fix: {title}")
+        with open(settings, "w") as f:
+            json.dump(settings_value, f)
+        title = wait_status(m, "connected", 30)
+        check(title == "Rapport: connected", f"connected again after the restart: {title}")
+
+        # 4. A nudge that comes due reaches the add-on and is shown as a notification; one with
+        # a hostile 100 KB text is shown as one clipped line of text.
+        nudges = asyncio.run(lose(api_port, token, "acme"))
         check(len(nudges) == 1, f"deal.lost planned one nudge {nudges}")
+        asyncio.run(lose(api_port, token, "evil"))
         deadline = time.time() + 15
         alerts = []
         while time.time() < deadline:
@@ -444,6 +492,14 @@ def main():
             time.sleep(0.2)
         check(any("Follow-up due" in a[0] and "Acme" in a[1] for a in alerts), f"the nudge_due notification is shown: {alerts}")
         check("rapport: notify nudge_due" in tb.log(), "the add-on logged the nudge_due")
+        deadline = time.time() + 10
+        evil = []
+        while time.time() < deadline and not evil:
+            evil = [a for a in (m.script(ALERTS) or []) if "onerror" in a[1]]
+            time.sleep(0.2)
+        check(len(evil) == 1 and len(evil[0][1]) <= 400 and evil[0][1].endswith("\u2026"),
+              f"the hostile text is clipped: {len(evil[0][1]) if evil else None} characters")
+        check(evil and '<img src=x onerror="alert(1)"><b>Evil</b>' in evil[0][1], "and shown as text, markup and all")
 
         # 4b. rapportd frozen (SIGSTOP: the connection stays open, nothing answers): the mail
         # waits at most the add-on's budget, then goes out.
@@ -453,12 +509,15 @@ def main():
             got = sink.wait("Rapport test 4b", 20)
             took = time.time() - started
             check(got is not None and took < 4.5, f"test 4b: sent past a frozen rapportd in {took:.1f} s")
+            alerts = wait_alert(m, "without Rapport", 5)
+            check(any("did not answer within 2.5 s" in a[1] for a in alerts), f"test 4b: the user is told rapportd did not answer {alerts}")
         finally:
             daemon.proc.send_signal(signal.SIGCONT)
 
         # 5. rapportd stopped: the mail still goes out, within a few seconds, and the user is told.
         daemon.stop()
-        check(tb.wait_log("rapport: state daemon_down", 10), "the add-on noticed that rapportd stopped")
+        title = wait_status(m, "not running", 10)
+        check(title and "rapportd is not running" in title and "Start it" in title, f"daemon down shown with its fix: {title}")
         started = compose_and_send(m, "jane@acme.example", "", "Rapport test 5")
         got = sink.wait("Rapport test 5", 20)
         took = time.time() - started
@@ -466,10 +525,11 @@ def main():
         if got:
             check(got[1] == ["jane@acme.example"], f"test 5: sent as written {got[1]}")
         deadline = time.time() + 5
-        while time.time() < deadline and not any("without Rapport" in a[0] for a in alerts):
+        while time.time() < deadline and not any("without Rapport" in a[0] and "not running" in a[1] for a in alerts):
             alerts = m.script(ALERTS) or []
             time.sleep(0.2)
-        check(any("without Rapport" in a[0] for a in alerts), f"the user is told the mail went out unchecked: {alerts}")
+        check(any("without Rapport" in a[0] and "rapportd is not running" in a[1] for a in alerts),
+              f"the user is told the mail went out unchecked: {alerts}")
         m.close()
         print(f"whole run {time.time() - t0:.1f} s", flush=True)
     except Exception as e:  # a failure of the harness is a failed test, with the logs below
