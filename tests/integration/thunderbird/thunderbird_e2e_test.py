@@ -101,7 +101,7 @@ def profile_prefs(marionette_port, imap_port, smtp_port):
         "extensions.autoDisableScopes": 0,
         "extensions.enabledScopes": 15,
         "xpinstall.signatures.required": False,
-        "extensions.webextensions.uuids": json.dumps({ADDON_ID: "6f1c2a4e-0000-4000-8000-00000000a11d"}),
+        "extensions.webextensions.uuids": json.dumps({ADDON_ID: ADDON_UUID}),
         "devtools.console.stdout.content": True,
         "alerts.useSystemBackend": False,
         "mail.shell.checkDefaultClient": False,
@@ -277,13 +277,52 @@ def wait_alert(m, title_part, timeout):
     return alerts
 
 
+# The add-on's toolbar popup, opened as a tab (the pages run in the parent process in the
+# second Thunderbird, so chrome can read them): its text, and whether markup became elements.
+OPEN_POPUP_TAB = """
+const w = Services.wm.getMostRecentWindow("mail:3pane");
+w.gTabmail.openTab("contentTab", {url: "moz-extension://" + arguments[0] + "/popup/popup.html"});
+return true;
+"""
+
+POPUP_NUDGES = """
+const w = Services.wm.getMostRecentWindow("mail:3pane");
+for (const info of w.gTabmail.tabInfo) {
+  const doc = info.browser && info.browser.currentURI.spec.endsWith("/popup/popup.html") && info.browser.contentDocument;
+  if (!doc) continue;
+  return {status: doc.getElementById("status").textContent,
+          nudges: [...doc.querySelectorAll("#nudges li")].map(li => [li.textContent, li.querySelectorAll("button").length]),
+          elements: doc.querySelectorAll("#nudges img, #nudges b, #recent img").length};
+}
+return null;
+"""
+
+# Clicks the button labelled `label` on the follow-up whose text contains `part`.
+POPUP_CLICK = """
+const [part, label] = arguments;
+const w = Services.wm.getMostRecentWindow("mail:3pane");
+for (const info of w.gTabmail.tabInfo) {
+  const doc = info.browser && info.browser.currentURI.spec.endsWith("/popup/popup.html") && info.browser.contentDocument;
+  if (!doc) continue;
+  for (const li of doc.querySelectorAll("#nudges li")) {
+    if (!li.textContent.includes(part)) continue;
+    const button = [...li.querySelectorAll("button")].find(b => b.textContent === label);
+    if (button) { button.click(); return true; }
+  }
+}
+return false;
+"""
+
+ADDON_UUID = "6f1c2a4e-0000-4000-8000-00000000a11d"
+
+
 class Thunderbird:
-    def __init__(self, workdir, env, prefs):
-        self.profile = os.path.join(workdir, "profile")
+    def __init__(self, workdir, env, prefs, name="profile"):
+        self.profile = os.path.join(workdir, name)
         os.makedirs(os.path.join(self.profile, "extensions"))
         shutil.copy(XPI, os.path.join(self.profile, "extensions", f"{ADDON_ID}.xpi"))
         user_js(self.profile, prefs)
-        self.log_path = os.path.join(workdir, "thunderbird.log")
+        self.log_path = os.path.join(workdir, f"thunderbird-{name}.log")
         self.proc = subprocess.Popen([THUNDERBIRD, "--headless", "--no-remote", "--profile", self.profile, "--marionette",
                                       "--remote-allow-system-access"], stdout=open(self.log_path, "w"),
                                      stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -352,6 +391,51 @@ def compose_and_send(m, to, cc, subject, expect_visible=None):
     started = time.time()
     check(m.script(SEND, [subject]), f"{subject}: Send pressed")
     return started
+
+
+async def nudge_states(port, token):
+    ws = await connect(port)
+    await hello(ws, token)
+    result = await call(ws, "nudges.list", {"state": "all"})
+    await close_all()
+    return {n["account"]: n["state"] for n in result["result"]["nudges"]}
+
+
+def popup_phase(workdir, env, prefs, m_port, api_port, token):
+    """The toolbar popup in a second Thunderbird: open follow-ups, Done and Snooze."""
+    tb = Thunderbird(workdir, env, {**prefs, "marionette.port": m_port, "extensions.webextensions.remote": False}, name="profile-pages")
+    try:
+        m = Marionette(m_port, timeout=60)
+        m.session()
+        m.chrome()
+        check(tb.wait_log("rapport: state connected", 30), "pages: the add-on connected")
+        m.script(OPEN_POPUP_TAB, [ADDON_UUID])
+        deadline = time.time() + 15
+        page = None
+        while time.time() < deadline:
+            page = m.script(POPUP_NUDGES)
+            if page and len(page["nudges"]) >= 2:
+                break
+            time.sleep(0.2)
+        check(page and "Rapport: connected (Mia Marketing)" in page["status"], f"popup: status {page and page['status']}")
+        texts = [n[0] for n in (page or {}).get("nudges", [])]
+        check(any("Jane Doe at Acme Corp" in t for t in texts) and any("onerror" in t for t in texts), f"popup: both follow-ups listed {[t[:80] for t in texts]}")
+        check(page and all(n[1] == 3 for n in page["nudges"]), "popup: each with Done, Snooze and Dismiss")
+        check(page and page["elements"] == 0 and any('<img src=x onerror="alert(1)">' in t for t in texts), "popup: daemon markup is text, never elements")
+        check(page and all(len(t) < 700 for t in texts), "popup: the 100 KB text is clipped")
+        check(m.script(POPUP_CLICK, ["Jane Doe at Acme Corp", "Done"]), "popup: Done clicked")
+        check(m.script(POPUP_CLICK, ["onerror", "Snooze 1 day"]), "popup: Snooze clicked")
+        deadline = time.time() + 10
+        states = {}
+        while time.time() < deadline:
+            states = asyncio.run(nudge_states(api_port, token))
+            if states.get("acme") == "done" and states.get("evil") == "snoozed":
+                break
+            time.sleep(0.2)
+        check(states.get("acme") == "done" and states.get("evil") == "snoozed", f"popup: the daemon has them done and snoozed {states}")
+        m.close()
+    finally:
+        tb.stop()
 
 
 async def lose(port, token, account):
@@ -531,6 +615,11 @@ def main():
         check(any("without Rapport" in a[0] and "rapportd is not running" in a[1] for a in alerts),
               f"the user is told the mail went out unchecked: {alerts}")
         m.close()
+        tb.stop()
+
+        # The popup, in a second Thunderbird whose extension pages chrome can read.
+        daemon.start(os.path.join(workdir, "rapportd-3.log"))
+        popup_phase(workdir, env, profile_prefs(marionette_port, dovecot.port, smtp_port), free_port(), api_port, token)
         print(f"whole run {time.time() - t0:.1f} s", flush=True)
     except Exception as e:  # a failure of the harness is a failed test, with the logs below
         check(False, f"the test ran through: {type(e).__name__}: {e}")
@@ -544,7 +633,7 @@ def main():
         if dovecot:
             dovecot.stop()
     if failed:
-        for name in ("thunderbird.log", "rapportd.log"):
+        for name in ("thunderbird-profile.log", "thunderbird-profile-pages.log", "rapportd.log"):
             path = os.path.join(workdir, name)
             if os.path.exists(path):
                 print(f"--- {name} (last 80 lines)")
