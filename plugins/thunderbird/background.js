@@ -198,8 +198,13 @@ browser.compose.onBeforeSend.addListener(async (tab, details) => {
 });
 
 // Pages (popups, options) ask the background; every answer is data, shown as text.
+// The tab that showed a message last: the page opened on its own (not as the message's popup)
+// describes that message.
+let lastDisplayTab = null;
+
 async function displayedInfo(tabId) {
-  const message = await browser.messageDisplay.getDisplayedMessage(tabId);
+  let message = await browser.messageDisplay.getDisplayedMessage(tabId).catch(() => null);
+  if (!message && lastDisplayTab !== null) message = await browser.messageDisplay.getDisplayedMessage(lastDisplayTab).catch(() => null);
   if (!message) return { people: [], accounts: [] };
   const addresses = [message.author, ...(message.recipients || []), ...(message.ccList || [])].filter((a) => typeof a === "string").slice(0, 200);
   const { results } = await client.call("lookup", { addresses });
@@ -211,9 +216,10 @@ async function displayedInfo(tabId) {
     try {
       health = await client.call("accounts.health", { account: account.id });
     } catch {
-      // Shown without contact states.
+      // A rapportd without accounts.health: the page shows what lookup says of the people.
     }
-    out.push({ account, health });
+    const people = results.filter((r) => r.account && r.account.id === account.id);
+    out.push({ account, health, people });
   }
   return { people: results, accounts: out };
 }
@@ -261,6 +267,7 @@ browser.storage.onChanged.addListener((changes, area) => {
 
 // Message display: a badge on the message's button when it comes from or goes to a customer.
 browser.messageDisplay.onMessageDisplayed.addListener(async (tab, message) => {
+  lastDisplayTab = tab.id;
   try {
     const addresses = [message.author, ...(message.recipients || [])].filter((a) => typeof a === "string").slice(0, 200);
     const { results } = await client.call("lookup", { addresses }, { timeoutMs: 3000 });

@@ -315,6 +315,59 @@ return false;
 
 ADDON_UUID = "6f1c2a4e-0000-4000-8000-00000000a11d"
 
+OPEN_EML = """
+const { MailUtils } = ChromeUtils.importESModule("resource:///modules/MailUtils.sys.mjs");
+const file = new FileUtils.File(arguments[0]);
+const url = Services.io.newFileURI(file).mutate().setQuery("type=application/x-message-display").finalize();
+MailUtils.openEMLFile(Services.wm.getMostRecentWindow("mail:3pane"), file, url);
+return true;
+"""
+
+# True once the message tab shows the message's body.
+EML_SHOWN = """
+const w = Services.wm.getMostRecentWindow("mail:3pane");
+return w.gTabmail.tabInfo.some(info => info.mode.name === "mailMessageTab" &&
+  info.browser && info.browser.contentDocument && info.browser.contentDocument.body.textContent.includes("Hello Mia"));
+"""
+
+OPEN_DISPLAY_TAB = """
+const w = Services.wm.getMostRecentWindow("mail:3pane");
+w.gTabmail.openTab("contentTab", {url: "moz-extension://" + arguments[0] + "/display/display.html"});
+return true;
+"""
+
+# The message display page: its text, and (with arguments) fills in and clicks a button.
+DISPLAY_PAGE = """
+const [action, competitor, delivery] = arguments;
+const w = Services.wm.getMostRecentWindow("mail:3pane");
+for (const info of w.gTabmail.tabInfo) {
+  const doc = info.browser && info.browser.currentURI.spec.endsWith("/display/display.html") && info.browser.contentDocument;
+  if (!doc) continue;
+  const section = doc.querySelector("section.account");
+  if (section && action) {
+    section.querySelector("input.competitor").value = competitor || "";
+    section.querySelector("input.delivery").value = delivery || "";
+    section.querySelector("button." + action).click();
+  }
+  return {text: doc.body.innerText, result: section ? section.querySelector(".result").textContent : ""};
+}
+return null;
+"""
+
+JANE_EML = ("From: Jane Doe <jane@acme.example>\r\nTo: Mia Marketing <mia@vendor.example>\r\nSubject: Our renewal\r\n"
+            "Date: Mon, 30 Nov 2026 10:00:00 +0000\r\nMessage-ID: <renewal@acme.example>\r\n\r\nHello Mia.\r\n")
+
+
+def wait_page(m, script, predicate, timeout):
+    deadline = time.time() + timeout
+    page = None
+    while time.time() < deadline:
+        page = m.script(script)
+        if page and predicate(page):
+            break
+        time.sleep(0.2)
+    return page
+
 
 class Thunderbird:
     def __init__(self, workdir, env, prefs, name="profile"):
@@ -393,12 +446,16 @@ def compose_and_send(m, to, cc, subject, expect_visible=None):
     return started
 
 
-async def nudge_states(port, token):
+async def all_nudges(port, token):
     ws = await connect(port)
     await hello(ws, token)
     result = await call(ws, "nudges.list", {"state": "all"})
     await close_all()
-    return {n["account"]: n["state"] for n in result["result"]["nudges"]}
+    return result["result"]["nudges"]
+
+
+async def nudge_states(port, token):
+    return {n["account"]: n["state"] for n in await all_nudges(port, token)}
 
 
 def popup_phase(workdir, env, prefs, m_port, api_port, token):
@@ -433,6 +490,33 @@ def popup_phase(workdir, env, prefs, m_port, api_port, token):
                 break
             time.sleep(0.2)
         check(states.get("acme") == "done" and states.get("evil") == "snoozed", f"popup: the daemon has them done and snoozed {states}")
+
+        # The message display page for a message from Jane: account, owner, stage, champion;
+        # mark lost with competitor and delivery date, then reopen.
+        eml = os.path.join(workdir, "jane.eml")
+        with open(eml, "w") as f:
+            f.write(JANE_EML)
+        m.script(OPEN_EML, [eml])
+        check(wait_page(m, EML_SHOWN, bool, 15), "display: the message from Jane is shown")
+        time.sleep(0.5)  # onMessageDisplayed reaches the add-on
+        m.script(OPEN_DISPLAY_TAB, [ADDON_UUID])
+        page = wait_page(m, DISPLAY_PAGE, lambda p: "Acme Corp (acme)" in p["text"], 15)
+        text = page["text"] if page else ""
+        check(all(part in text for part in ("Acme Corp (acme)", "Owner: Bob Rep", "Stage: active", "Champions: Jane Doe")),
+              f"display: account, owner, stage, champions {text[:300]!r}")
+        check("jane@acme.example" in text and "listed contact" in text, "display: Jane's contact state")
+        before = {n["id"] for n in asyncio.run(all_nudges(api_port, token))}
+        m.script(DISPLAY_PAGE, ["lost", "Initech", "2027-01-15"])
+        page = wait_page(m, DISPLAY_PAGE, lambda p: "marked lost" in p["result"], 10)
+        check(page and "Acme Corp is marked lost; 2 follow-ups are planned." in page["result"], f"display: marked lost {page and page['result']}")
+        planned = [n for n in asyncio.run(all_nudges(api_port, token)) if n["id"] not in before and n["account"] == "acme"]
+        check(sorted(n["kind"] for n in planned) == ["delivery", "follow_up"] and any(n["due"].startswith("2027-01-15") for n in planned),
+              f"display: rapportd planned the follow-up and the delivery nudge {planned}")
+        m.script(DISPLAY_PAGE, ["reopen"])
+        page = wait_page(m, DISPLAY_PAGE, lambda p: "reopened" in p["result"], 10)
+        check(page and "reopened" in page["result"], f"display: reopened {page and page['result']}")
+        states = {n["id"]: n["state"] for n in asyncio.run(all_nudges(api_port, token))}
+        check(planned and all(states[n["id"]] == "cancelled" for n in planned), f"display: reopening cancelled them {states}")
         m.close()
     finally:
         tb.stop()
