@@ -126,9 +126,16 @@ function checkParams(details) {
   return { from: typeof details.from === "string" ? details.from : "", to: asList(details.to), cc: asList(details.cc), bcc: asList(details.bcc) };
 }
 
-async function reviewCompose(tabId) {
-  const details = await browser.compose.getComposeDetails(tabId);
+// One review at a time per window: a second one would read the recipients while the first is
+// writing them.
+function reviewCompose(tabId) {
   const st = composeStateOf(tabId);
+  if (!st.reviewing) st.reviewing = reviewNow(tabId, st).finally(() => (st.reviewing = null));
+  return st.reviewing;
+}
+
+async function reviewNow(tabId, st) {
+  const details = await browser.compose.getComposeDetails(tabId);
   const removed = st.noticeRemovals(details);
   for (const r of removed) notifyUser(_("owner_removed_title"), _("owner_removed", [clip(r.name, 80), clip(r.account, 80)]));
   const key = JSON.stringify([details.from, allRecipients(details).map(addressOf).sort()]);
@@ -141,6 +148,7 @@ async function reviewCompose(tabId) {
     const missing = st.missing(details, st.last);
     if (missing.length) {
       await browser.compose.setComposeDetails(tabId, { cc: st.ccWith(details, missing) });
+      st.confirm(missing);
       st.lastKey = null; // the Cc changed: look again next time
     }
   }
@@ -173,6 +181,8 @@ browser.tabs.onRemoved.addListener((tabId) => composeTabs.delete(tabId));
 // slow the message goes out as it is and the user is told.
 browser.compose.onBeforeSend.addListener(async (tab, details) => {
   const started = Date.now();
+  // Owners whose addition had landed before this send began: only their absence is the user's.
+  const confirmedBefore = new Set(composeStateOf(tab.id).confirmed);
   const left = () => Math.max(0, SEND_BUDGET_MS - (Date.now() - started));
   try {
     if (!allRecipients(details).length) return {};
@@ -183,7 +193,7 @@ browser.compose.onBeforeSend.addListener(async (tab, details) => {
     }
     const check = await client.call("compose.check", checkParams(details), { timeoutMs: Math.max(1, left()) });
     const st = composeStateOf(tab.id);
-    st.noticeRemovals(details);
+    st.noticeRemovals(details, confirmedBefore);
     const missing = st.missing(details, check);
     console.log(`rapport: before send, adding ${missing.length} owner(s) in ${Date.now() - started} ms`);
     if (!missing.length) return {};
@@ -241,7 +251,19 @@ const handlers = {
   recent: async () => recent,
   drafts: async () => (await client.call("drafts.list", {})).drafts,
   openDraft: async ({ id, subject }) => openDraft(id, subject),
-  compose: async ({ tabId }) => ({ check: await reviewCompose(tabId), declined: composeStateOf(tabId).declined(composeStateOf(tabId).last) }),
+  compose: async ({ tabId }) => {
+    // From the compose window's button: that window. Opened on its own: the newest compose window.
+    const tab = await browser.tabs.get(tabId).catch(() => null);
+    if (!tab || tab.type !== "messageCompose") {
+      const open = await browser.tabs.query({ type: "messageCompose" });
+      if (!open.length) return { check: { add_cc: [], notices: [] }, copied: [], declined: [] };
+      tabId = open[open.length - 1].id;
+    }
+    const check = await reviewCompose(tabId);
+    const st = composeStateOf(tabId);
+    const copied = [...st.added].filter(([address]) => !st.removedByUser.has(address)).map(([address, who]) => ({ address, ...who }));
+    return { check, copied, declined: st.declined(check) };
+  },
   displayed: async ({ tabId }) => displayedInfo(tabId),
   lost: async ({ account, competitor, delivery }) => {
     const params = { account };

@@ -7,14 +7,15 @@ async function render() {
   const content = clear(document.getElementById("content"));
   try {
     const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
-    const { check, declined } = await ask("compose", { tabId: tab.id });
-    const added = check.add_cc || [];
+    const { check, copied, declined } = await ask("compose", { tabId: tab.id });
+    // Owners the add-on put into Cc, and any it is still about to add.
+    const added = [...copied, ...(check.add_cc || []).filter((c) => !copied.some((p) => p.address === c.address))];
     const notices = check.notices || [];
     if (!added.length && !notices.length && !declined.length) content.append(el(document, "p", _("compose_nothing"), { class: "muted" }));
-    if (added.length || declined.length) {
+    if (added.length) {
       content.append(el(document, "h2", _("compose_copied")));
-      const ul = el(document, "ul", null);
-      for (const c of added) ul.append(el(document, "li", `${c.name} <${c.address}> — ${c.reason}`));
+      const ul = el(document, "ul", null, { id: "copied" });
+      for (const c of added) ul.append(el(document, "li", `${c.name} <${c.address}>${c.reason ? ` — ${c.reason}` : ""}`));
       content.append(ul);
     }
     if (declined.length) {
@@ -25,7 +26,7 @@ async function render() {
     }
     if (notices.length) {
       content.append(el(document, "h2", _("compose_notices")));
-      const ul = el(document, "ul", null);
+      const ul = el(document, "ul", null, { id: "notices" });
       for (const n of notices) ul.append(el(document, "li", n.text, { class: `notice-${String(n.kind).replace(/[^a-z_]/g, "")}` }));
       content.append(ul);
     }

@@ -4,18 +4,28 @@ import { addressOf, allRecipients, asList, formatMailbox } from "./addresses.js"
 
 export class ComposeState {
   constructor() {
-    this.added = new Map(); // address -> {name, account}
+    this.added = new Map(); // address -> {name, account, reason}
+    this.confirmed = new Set(); // added owners seen among the recipients since
     this.removedByUser = new Set();
     this.last = null; // the last compose.check result shown
   }
 
-  // Call with the current details before deciding: an owner we added who is no longer among
-  // the recipients was removed by the user.
-  noticeRemovals(details) {
+  // Owners whose addition is known to be in the window (setComposeDetails has resolved, or a
+  // look saw them there).
+  confirm(owners) {
+    for (const o of owners) this.confirmed.add(String(o.address).toLowerCase());
+  }
+
+  // Call with the current details before deciding: a confirmed owner who is gone now was
+  // removed by the user. Details that may have been read before our own change landed (those
+  // of onBeforeSend) pass the confirmations made before they were read.
+  noticeRemovals(details, confirmed = this.confirmed) {
     const present = new Set(allRecipients(details).map(addressOf));
     const removed = [];
     for (const [address, who] of this.added) {
-      if (!present.has(address) && !this.removedByUser.has(address)) {
+      if (present.has(address)) {
+        this.confirmed.add(address);
+      } else if (confirmed.has(address) && !this.removedByUser.has(address)) {
         this.removedByUser.add(address);
         removed.push({ address, ...who });
       }
@@ -42,7 +52,7 @@ export class ComposeState {
     const cc = asList(details.cc).slice();
     for (const o of owners) {
       cc.push(formatMailbox(o.name, o.address));
-      this.added.set(String(o.address).toLowerCase(), { name: o.name, account: o.account });
+      this.added.set(String(o.address).toLowerCase(), { name: o.name, account: o.account, reason: o.reason });
     }
     return cc;
   }

@@ -17,6 +17,11 @@ test("an owner is added once, visibly, and not again after the user removes them
   details = { ...details, cc: st.ccWith(details, missing) };
   assert.deepEqual(details.cc, ["ann@vendor.example", '"Bob Rep" <bob@vendor.example>']);
   assert.deepEqual(st.missing(details, check), [], "present: not added twice");
+  // Details read before our change landed (nothing confirmed then): not a removal.
+  const early = new Set(st.confirmed);
+  st.confirm(missing);
+  assert.deepEqual(st.noticeRemovals({ ...details, cc: ["ann@vendor.example"] }, early), []);
+  assert.equal(st.missing({ ...details, cc: ["ann@vendor.example"] }, check).length, 1, "so onBeforeSend still adds him");
   // The user deletes Bob from Cc.
   details = { ...details, cc: ["ann@vendor.example"] };
   const removed = st.noticeRemovals(details);

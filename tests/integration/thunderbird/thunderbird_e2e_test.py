@@ -44,7 +44,7 @@ RULES = {
         {"id": "bob", "name": "Bob Rep", "addresses": ["bob@vendor.example"], "role": "rep"},
         {"id": "mia", "name": "Mia Marketing", "addresses": ["mia@vendor.example"], "role": "marketing"},
     ],
-    "accounts": [{"id": "acme", "name": "Acme Corp", "domains": ["acme.example"], "owner": "bob", "stage": "active",
+    "accounts": [{"id": "acme", "name": "Acme Corp", "domains": ["acme.example"], "owner": "bob", "stage": "active", "reference": True,
                   "contacts": [{"address": "jane@acme.example", "name": "Jane Doe", "champion": True}]},
                  # A hostile name: markup and 100 KB reach the add-on inside the nudge's text.
                  {"id": "evil", "name": HOSTILE, "domains": ["evil.example"], "owner": "bob"}],
@@ -289,7 +289,7 @@ POPUP_NUDGES = """
 const w = Services.wm.getMostRecentWindow("mail:3pane");
 for (const info of w.gTabmail.tabInfo) {
   const doc = info.browser && info.browser.currentURI.spec.endsWith("/popup/popup.html") && info.browser.contentDocument;
-  if (!doc) continue;
+  if (!doc || !doc.getElementById("status")) continue;  // still loading
   return {status: doc.getElementById("status").textContent,
           nudges: [...doc.querySelectorAll("#nudges li")].map(li => [li.textContent, li.querySelectorAll("button").length]),
           elements: doc.querySelectorAll("#nudges img, #nudges b, #recent img").length};
@@ -330,10 +330,21 @@ return w.gTabmail.tabInfo.some(info => info.mode.name === "mailMessageTab" &&
   info.browser && info.browser.contentDocument && info.browser.contentDocument.body.textContent.includes("Hello Mia"));
 """
 
-OPEN_DISPLAY_TAB = """
+OPEN_PAGE_TAB = """
 const w = Services.wm.getMostRecentWindow("mail:3pane");
-w.gTabmail.openTab("contentTab", {url: "moz-extension://" + arguments[0] + "/display/display.html"});
+w.gTabmail.openTab("contentTab", {url: "moz-extension://" + arguments[0] + "/" + arguments[1]});
 return true;
+"""
+
+COMPOSE_PAGE = """
+const w = Services.wm.getMostRecentWindow("mail:3pane");
+for (const info of w.gTabmail.tabInfo) {
+  const doc = info.browser && info.browser.currentURI.spec.endsWith("/compose/compose.html") && info.browser.contentDocument;
+  if (!doc) continue;
+  const items = (id) => [...doc.querySelectorAll("#" + id + " li")].map(li => li.textContent);
+  return {copied: items("copied"), notices: items("notices")};
+}
+return null;
 """
 
 # The message display page: its text, and (with arguments) fills in and clicks a button.
@@ -481,6 +492,9 @@ def popup_phase(workdir, env, prefs, m_port, api_port, token):
         check(page and page["elements"] == 0 and any('<img src=x onerror="alert(1)">' in t for t in texts), "popup: daemon markup is text, never elements")
         check(page and all(len(t) < 700 for t in texts), "popup: the 100 KB text is clipped")
         check(m.script(POPUP_CLICK, ["Jane Doe at Acme Corp", "Done"]), "popup: Done clicked")
+        # The list is drawn again without the finished one; then Snooze the other.
+        page = wait_page(m, POPUP_NUDGES, lambda p: len(p["nudges"]) == 1 and "onerror" in p["nudges"][0][0], 10)
+        check(page and len(page["nudges"]) == 1, f"popup: the done follow-up left the list {page and [n[0][:60] for n in page['nudges']]}")
         check(m.script(POPUP_CLICK, ["onerror", "Snooze 1 day"]), "popup: Snooze clicked")
         deadline = time.time() + 10
         states = {}
@@ -499,7 +513,7 @@ def popup_phase(workdir, env, prefs, m_port, api_port, token):
         m.script(OPEN_EML, [eml])
         check(wait_page(m, EML_SHOWN, bool, 15), "display: the message from Jane is shown")
         time.sleep(0.5)  # onMessageDisplayed reaches the add-on
-        m.script(OPEN_DISPLAY_TAB, [ADDON_UUID])
+        m.script(OPEN_PAGE_TAB, [ADDON_UUID, "display/display.html"])
         page = wait_page(m, DISPLAY_PAGE, lambda p: "Acme Corp (acme)" in p["text"], 15)
         text = page["text"] if page else ""
         check(all(part in text for part in ("Acme Corp (acme)", "Owner: Bob Rep", "Stage: active", "Champions: Jane Doe")),
@@ -517,6 +531,18 @@ def popup_phase(workdir, env, prefs, m_port, api_port, token):
         check(page and "reopened" in page["result"], f"display: reopened {page and page['result']}")
         states = {n["id"]: n["state"] for n in asyncio.run(all_nudges(api_port, token))}
         check(planned and all(states[n["id"]] == "cancelled" for n in planned), f"display: reopening cancelled them {states}")
+
+        # The compose window's page: the owner copied, and compose.check's notice.
+        m.script(OPEN_COMPOSE, ["Jane Doe <jane@acme.example>", "", "Rapport pages"])
+        check(m.async_script(WAIT_COMPOSE_READY, ["Rapport pages"], timeout_ms=35000), "compose page: window ready")
+        pills = wait_page(m, PILLS.replace("const [subject] = arguments;", 'const subject = "Rapport pages";'),
+                          lambda p: any(r[1] == "bob@vendor.example" for r in p), 10)
+        check(pills and any(r[1] == "bob@vendor.example" for r in pills), f"compose page: Bob in Cc {pills}")
+        m.script(OPEN_PAGE_TAB, [ADDON_UUID, "compose/compose.html"])
+        page = wait_page(m, COMPOSE_PAGE, lambda p: p["copied"], 10)
+        check(page and any(c.startswith("Bob Rep <bob@vendor.example> — Bob Rep owns Acme Corp") for c in page["copied"]),
+              f"compose page: lists the owner it copied {page}")
+        check(page and any("reference customer" in n for n in page["notices"]), f"compose page: the reference notice {page}")
         m.close()
     finally:
         tb.stop()
