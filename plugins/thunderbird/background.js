@@ -166,7 +166,8 @@ async function reviewAllComposeTabs() {
     try {
       await reviewCompose(t.id);
     } catch (e) {
-      if (!(e instanceof UnavailableError)) console.error("rapport: compose review failed", e);
+      // A window that closed (sent) between the query and the look is not an error.
+      if (!(e instanceof UnavailableError) && !/Invalid tab ID/.test(String(e && e.message))) console.error("rapport: compose review failed", e);
     }
   }
 }

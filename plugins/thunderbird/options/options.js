@@ -27,9 +27,10 @@ async function init() {
     if (port) await browser.storage.local.set({ port: Number(port), token });
     else await browser.storage.local.remove(["port", "token"]);
     $("result").textContent = _("options_saved");
-    setTimeout(showStatus, 1500);
   });
+  // The state is shown live, so a saved token's verdict appears by itself.
   await showStatus();
+  setInterval(() => showStatus().catch(() => {}), 1000);
 }
 
 init();

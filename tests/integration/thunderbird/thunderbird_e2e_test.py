@@ -365,6 +365,32 @@ for (const info of w.gTabmail.tabInfo) {
 return null;
 """
 
+# The options page: fills in port and token, presses Save, returns its result line.
+OPTIONS_PAGE = """
+const [port, token] = arguments;
+const w = Services.wm.getMostRecentWindow("mail:3pane");
+for (const info of w.gTabmail.tabInfo) {
+  const doc = info.browser && info.browser.currentURI.spec.endsWith("/options/options.html") && info.browser.contentDocument;
+  if (!doc || !doc.getElementById("save") || !doc.getElementById("status").textContent) continue;
+  if (port !== undefined) {
+    doc.getElementById("port").value = port;
+    doc.getElementById("token").value = token;
+    doc.getElementById("save").click();
+  }
+  return doc.getElementById("result").textContent || "loaded";
+}
+return null;
+"""
+
+OPTIONS_STATUS = """
+const w = Services.wm.getMostRecentWindow("mail:3pane");
+for (const info of w.gTabmail.tabInfo) {
+  const doc = info.browser && info.browser.currentURI.spec.endsWith("/options/options.html") && info.browser.contentDocument;
+  if (doc && doc.getElementById("status")) return doc.getElementById("status").textContent;
+}
+return null;
+"""
+
 JANE_EML = ("From: Jane Doe <jane@acme.example>\r\nTo: Mia Marketing <mia@vendor.example>\r\nSubject: Our renewal\r\n"
             "Date: Mon, 30 Nov 2026 10:00:00 +0000\r\nMessage-ID: <renewal@acme.example>\r\n\r\nHello Mia.\r\n")
 
@@ -543,6 +569,24 @@ def popup_phase(workdir, env, prefs, m_port, api_port, token):
         check(page and any(c.startswith("Bob Rep <bob@vendor.example> — Bob Rep owns Acme Corp") for c in page["copied"]),
               f"compose page: lists the owner it copied {page}")
         check(page and any("reference customer" in n for n in page["notices"]), f"compose page: the reference notice {page}")
+
+        # The options page: a port and token typed in win over the native host; a wrong token
+        # shows as such; empty fields go back to the native host.
+        m.script(OPEN_PAGE_TAB, [ADDON_UUID, "options/options.html"])
+        check(wait_page(m, OPTIONS_PAGE, bool, 10) == "loaded", "options: page loaded")
+        result = m.script(OPTIONS_PAGE, ["not a port", "x"])
+        check(result and "must be 1-65535" in result, f"options: bad input refused with the reason {result}")
+        # (The page's own status line: the toolbar button is not redrawn behind a content tab.)
+        m.script(OPTIONS_PAGE, [str(api_port), "0" * 64])
+        status = wait_page(m, OPTIONS_STATUS, lambda t: "refused the token" in t, 15)
+        check(status and "refused the token" in status and "rapportctl token" in status, f"options: a wrong token is shown {status}")
+        m.script(OPTIONS_PAGE, [str(api_port), token])
+        status = wait_page(m, OPTIONS_STATUS, lambda t: t == "Rapport: connected", 15)
+        check(status == "Rapport: connected", f"options: the right token connects {status}")
+        m.script(OPTIONS_PAGE, ["", ""])
+        check(wait_page(m, OPTIONS_PAGE, lambda r: "Saved" in r, 10), "options: cleared")
+        status = wait_page(m, OPTIONS_STATUS, lambda t: t == "Rapport: connected", 15)
+        check(status == "Rapport: connected", f"options: back to the native host {status}")
         m.close()
     finally:
         tb.stop()
