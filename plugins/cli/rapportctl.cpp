@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_format.hpp"
+#include "native_host.hpp"
 #include "rapport/settings.hpp"
 #include "rapport/version.hpp"
 #include "ws_client.hpp"
@@ -50,6 +51,8 @@ const char* kUsage =
     "  ack ID                               acknowledge a notification\n"
     "  watch [--after ID]                   print notifications as they arrive (Ctrl-C stops)\n"
     "  token                                print the API token\n"
+    "  native-host [--install [DIR]]        Thunderbird's native-messaging host (--install: write\n"
+    "                                       ~/.mozilla/native-messaging-hosts/rapport.json for this rapportctl)\n"
     "settings: --config, else $RAPPORT_SETTINGS, else $XDG_CONFIG_HOME/rapport/settings.json\n";
 
 std::string default_settings_path() {
@@ -152,6 +155,22 @@ void print(const json& result, bool raw, const std::string& human) {
     else std::cout << human;
 }
 
+// Answers the add-on with the port, token and user of the settings found; every failure is a
+// sentence for the add-on's status line.
+int native_host(const std::string& settings_path) {
+    std::ios::sync_with_stdio(false);
+    return rapport::cli::run_native_host(std::cin, std::cout, std::cerr, [&] {
+        try {
+            const rapport::Settings s = load_settings(settings_path);
+            return json{{"port", s.api_port},
+                        {"token", read_token(s)},
+                        {"user", {{"name", s.user_name}, {"address", s.user_address}}}};
+        } catch (const Fatal& f) {
+            throw std::runtime_error(f.message);
+        }
+    });
+}
+
 int run(int argc, char** argv) {
     std::string settings_path = default_settings_path();
     bool raw = false;
@@ -185,6 +204,19 @@ int run(int argc, char** argv) {
         return v;
     };
 
+    if (cmd == "native-host") {
+        if (flag("--install")) {
+            std::string dir;
+            if (args.size() > 2 && args[2].rfind("--", 0) != 0) dir = args[2];
+            try {
+                std::cout << "wrote " << rapport::cli::install_user_manifest(dir) << "\n";
+            } catch (const std::exception& e) {
+                throw Fatal{kExitError, e.what()};
+            }
+            return 0;
+        }
+        return native_host(settings_path);
+    }
     const rapport::Settings settings = load_settings(settings_path);
     if (cmd == "token") {
         std::cout << read_token(settings) << "\n";
@@ -299,6 +331,9 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     try {
+        // Thunderbird starts the host named in the manifest as `path MANIFEST EXTENSION-ID`, so
+        // the manifest can name rapportctl itself (no wrapper script).
+        if (rapport::cli::launched_by_mozilla(argc, argv)) return native_host(default_settings_path());
         return run(argc, argv);
     } catch (const Fatal& f) {
         std::fprintf(stderr, "rapportctl: %s\n", f.message.c_str());
