@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rapport/contact_state.hpp"
 #include "rapport/directory.hpp"
 #include "rapport/nudges.hpp"
 #include "rapport/rpc_error.hpp"
@@ -26,6 +27,8 @@ public:
     virtual nlohmann::json status() = 0;
     virtual std::optional<TimePoint> last_contact(const std::string& account,
                                                   const std::string& address) = 0;
+    // What the mail told about a contact (bounced, left); nullopt: nothing (active).
+    virtual std::optional<ContactStatus> contact_state(const std::string& /*address*/) { return std::nullopt; }
     // filter: pending (pending+snoozed) | due | all | open (pending+snoozed+due)
     virtual std::vector<Nudge> nudges(const std::string& filter) = 0;
     virtual std::optional<Nudge> nudge(int64_t id) = 0;
