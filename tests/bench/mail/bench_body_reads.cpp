@@ -70,8 +70,12 @@ double scan(DovecotFixture& dovecot, std::size_t messages, bool read_bodies) {
         return m["state"] == "idle" && m["messages_seen"].get<std::size_t>() >= messages;
     }, 900s);
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    std::printf("  %-28s %8.3f s (%zu messages seen)\n", read_bodies ? "with body reads:" : "header fields only:", seconds,
-                status["mailboxes"][0]["messages_seen"].get<std::size_t>());
+    // Proof that the bodies were read: Jane's departure auto-replies (history) marked her left.
+    const json looked = d.call("lookup", {{"addresses", {"jane@acme.example"}}});
+    std::printf("  %-28s %8.3f s (%zu messages seen; jane@acme.example is %s)\n",
+                read_bodies ? "with body reads:" : "header fields only:", seconds,
+                status["mailboxes"][0]["messages_seen"].get<std::size_t>(),
+                looked["results"][0]["contact"].value("state", "?").c_str());
     return seconds;
 }
 
