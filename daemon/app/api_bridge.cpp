@@ -68,6 +68,10 @@ std::optional<TimePoint> ApiBridge::last_contact(const std::string& account, con
     return state_.store->read([&](ReadTx& tx) { return tx.last_contact(account, address); });
 }
 
+std::optional<ContactStatus> ApiBridge::contact_state(const std::string& address) {
+    return state_.store->read([&](ReadTx& tx) { return tx.contact_state(address); });
+}
+
 std::vector<Nudge> ApiBridge::nudges(const std::string& filter) {
     return state_.store->read([&](ReadTx& tx) { return tx.nudges(filter_of(filter)); });
 }

@@ -6,7 +6,11 @@
 #include "app/log.hpp"
 #include "effects/fyi_planner.hpp"
 #include "imap_connection.hpp"
+#include "mime/automation_fields.hpp"
+#include "mime/mail_body.hpp"
 #include "mime/message_headers.hpp"
+#include "rapport/address.hpp"
+#include "rapport/body_decision.hpp"
 #include "rapport/message_decision.hpp"
 
 namespace rapport {
@@ -48,6 +52,14 @@ MessageSummary summarize(const mime::MessageHeaders& h) {
     return m;
 }
 
+void add_automation(MessageSummary& m, std::string_view header_block) {
+    const mime::AutomationFields f = mime::read_automation_fields(header_block);
+    m.autoreply_field = f.autoreply;
+    m.auto_response_suppress = f.auto_response_suppress;
+    m.precedence = f.precedence;
+    m.failed_recipients = f.failed_recipients;
+}
+
 imap::Security security_of(Security s) {
     switch (s) {
         case Security::tls: return imap::Security::tls;
@@ -61,7 +73,10 @@ imap::Security security_of(Security s) {
 const std::vector<std::string>& header_fields() {
     static const std::vector<std::string> fields = {"FROM", "TO", "CC", "DATE", "SUBJECT", "MESSAGE-ID",
                                                     "IN-REPLY-TO", "REFERENCES", "AUTO-SUBMITTED", "CONTENT-TYPE",
-                                                    "BCC"};
+                                                    "BCC",
+                                                    // which messages are worth a body (bounces, auto-replies)
+                                                    "X-AUTOREPLY", "X-AUTORESPOND", "X-AUTO-RESPONSE-SUPPRESS",
+                                                    "PRECEDENCE", "X-FAILED-RECIPIENTS"};
     return fields;
 }
 
@@ -168,7 +183,12 @@ void FolderWatch::opened(const imap::MailboxInfo& info) {
             log::warning(where() + ": UIDVALIDITY changed from " + std::to_string(stored->uidvalidity) + " to " +
                          std::to_string(info.uidvalidity) + "; rescanning (what was told is not told again)");
         if (opening.store_first)
-            state_.store->write([&](WriteTx& tx) { tx.set_folder_mark(mailbox_.id, folder_, opening.mark); });
+            state_.store->write([&](WriteTx& tx) {
+                tx.set_folder_mark(mailbox_.id, folder_, opening.mark);
+                // Bodies still to read under the old UIDVALIDITY: their UIDs mean nothing now
+                // (the rescan asks again for what it needs).
+                tx.drop_body_reads(mailbox_.id, folder_, opening.mark.uidvalidity);
+            });
         report_.messages_seen = seen;
         report_.scan_done = opening.mark.scanned ? 0 : std::min<int64_t>(seen, info.exists);
         report_.scan_total = info.exists;
@@ -201,6 +221,7 @@ void FolderWatch::fetch_new() {
 void FolderWatch::on_message(const imap::FetchedMessage& fetched) {
     if (batch_refused_) return;
     MessageSummary summary = summarize(mime::parse_message_headers(fetched.header_block));
+    add_automation(summary, fetched.header_block);
     if (summary.message_id.empty()) summary.message_id = synthetic_message_id(summary);
     MessageContext context;
     context.mailbox = mailbox_.id;
@@ -300,8 +321,99 @@ void FolderWatch::fetch_done(const imap::Error& e, const imap::FetchSummary& sum
     log::debug(where() + ": fetched " + std::to_string(summary.delivered) + " message(s); last UID " +
                std::to_string(mark_.last_uid) + ", " + std::to_string(exists_) + " in the folder");
     report_.last_sync = state_.clock->now();
+    read_bodies();
+}
+
+// The bodies the batches asked for, a few at a time on this connection, between header
+// fetches: new mail (an EXISTS seen during any command) is fetched before the next group, and
+// IDLE starts when none are left. Each body is capped (BODY.PEEK[]<0.kBodyBytes>), parsed,
+// judged by the core, and dropped; what it said is written with the removal of its intent.
+void FolderWatch::read_bodies() {
+    if (stopped_ || !conn_) return;
     if (more_mail_) return fetch_new();
-    wait_for_changes();
+    std::vector<BodyRead> group;
+    try {
+        group = state_.store->read([&](ReadTx& tx) {
+            return tx.body_reads(mailbox_.id, folder_, mark_.uidvalidity, kBodyGroup);
+        });
+    } catch (const StoreError& e) {
+        store_failed(e);
+        return retry_after(backoff(store_failures_ - 1, 1s, 60s), &FolderWatch::read_bodies);
+    }
+    if (group.empty()) return wait_for_changes();
+    bodies_.clear();
+    bodies_waiting_ = group.size();
+    for (auto& read : group) {
+        const uint32_t uid = read.uid;
+        bodies_.push_back({std::move(read), {}, false});
+        const std::size_t index = bodies_.size() - 1;
+        conn_->fetch_body(uid, kBodyBytes, on_current<const imap::Error&, std::string>(
+            conn_, [index](FolderWatch& self, const imap::Error& e, std::string bytes) {
+                // The connection ended: fail() counts the attempt and the read is tried again.
+                // Anything else (a NO: expunged meanwhile; a BAD) leaves nothing to read.
+                const bool lost = e.code == imap::Errc::closed || e.code == imap::Errc::network ||
+                                  e.code == imap::Errc::timeout || e.code == imap::Errc::bye ||
+                                  e.code == imap::Errc::tls || e.code == imap::Errc::protocol ||
+                                  e.code == imap::Errc::too_large;
+                if (lost) return;
+                auto& b = self.bodies_[index];
+                b.raw = std::move(bytes);
+                b.gone = static_cast<bool>(e);
+                if (--self.bodies_waiting_ == 0) self.bodies_read();
+            }));
+    }
+}
+
+void FolderWatch::bodies_read() {
+    // Parse outside the transaction: the store is only held for what the bodies said.
+    std::vector<MailBody> bodies;
+    bodies.reserve(bodies_.size());
+    for (auto& b : bodies_) {
+        bodies.push_back(b.gone ? MailBody{} : mime::read_mail_body(b.raw));
+        b.raw.clear();
+        b.raw.shrink_to_fit();
+    }
+    std::vector<StoredNotification> stored;
+    const TimePoint now = state_.clock->now();
+    const std::string user = normalize_address(state_.settings->user_address).value_or(state_.settings->user_address);
+    try {
+        stored = state_.store->write([&](WriteTx& tx) {
+            std::vector<StoredNotification> out;
+            for (std::size_t i = 0; i < bodies_.size(); ++i) {
+                const BodyRead& read = bodies_[i].read;
+                tx.finish_body_read(read.mailbox, read.folder, read.uidvalidity, read.uid);
+                if (bodies_[i].gone) continue;
+                BodyRequestInfo request;
+                request.reason = parse_body_reason(read.reason).value_or(BodyReason::none);
+                request.message_id = read.message_id;
+                request.history = read.payload.value("history", false);
+                BodyContext context;
+                context.own_addresses = {user};
+                context.now = now;
+                context.sent_to = [&tx](const std::string& account, const std::string& address, const std::string& original) {
+                    return (!original.empty() && tx.sent_message(account, original)) || tx.wrote_to(account, address);
+                };
+                const BodyDecision d = decide_body(bodies[i], request, *state_.directory, context);
+                log::debug(where() + ": UID " + std::to_string(read.uid) + ": " + d.why);
+                for (const auto& c : d.changes)
+                    if (tx.set_contact_state(c.address, c.state, c.reason, read.message_id, now, c.detail) && c.notification)
+                        out.push_back(tx.add_notification(c.notification->kind, now, c.notification->account,
+                                                          c.notification->text, c.notification->extra));
+                if (d.loss && tx.raise_signal("loss_signal", read.message_id, now))
+                    out.push_back(tx.add_notification(d.loss->kind, now, d.loss->account, d.loss->text, d.loss->extra));
+            }
+            return out;
+        });
+    } catch (const StoreError& e) {
+        // Nothing of the group was kept: its intents are still there, read them again later.
+        bodies_.clear();
+        store_failed(e);
+        return retry_after(backoff(store_failures_ - 1, 1s, 60s), &FolderWatch::read_bodies);
+    }
+    bodies_.clear();
+    for (const auto& n : stored)
+        if (state_.broadcast) state_.broadcast(n);
+    read_bodies();
 }
 
 void FolderWatch::retry_after(std::chrono::milliseconds delay, void (FolderWatch::*step)()) {
@@ -403,6 +515,27 @@ void FolderWatch::notify_sync_error(const std::string& error, bool recovered) {
 void FolderWatch::fail(const imap::Error& e) {
     if (!batch_.empty() && !batch_refused_) flush();
     fetching_ = false;
+    if (!bodies_.empty()) {
+        // The connection died while these bodies were being read: count the attempt, so that a
+        // message that always breaks it is given up after kBodyAttempts instead of forever.
+        try {
+            state_.store->write([&](WriteTx& tx) {
+                for (const auto& b : bodies_) {
+                    if (b.read.attempts + 1 >= kBodyAttempts) {
+                        log::warning(where() + ": giving up reading the body of UID " + std::to_string(b.read.uid) +
+                                     " after " + std::to_string(kBodyAttempts) + " failed attempts");
+                        tx.finish_body_read(b.read.mailbox, b.read.folder, b.read.uidvalidity, b.read.uid);
+                    } else {
+                        tx.retry_body_read(b.read.mailbox, b.read.folder, b.read.uidvalidity, b.read.uid);
+                    }
+                }
+            });
+        } catch (const StoreError& err) {
+            log::error(where() + ": " + err.what());
+        }
+        bodies_.clear();
+        bodies_waiting_ = 0;
+    }
     if (auto c = std::move(conn_)) {
         c->set_on_closed(nullptr);
         c->set_event_handler(nullptr);

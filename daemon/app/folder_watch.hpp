@@ -61,6 +61,11 @@ public:
     // repeats at most one batch's fetching and, because notifications are in the same
     // transaction, never repeats or loses one.
     static constexpr std::size_t kBatchSize = 500;
+    // Bodies (bounces, auto-replies, customer replies) are read this many at a time, each cut
+    // at kBodyBytes, and given up after kBodyAttempts broken connections.
+    static constexpr std::size_t kBodyGroup = 16;
+    static constexpr std::size_t kBodyBytes = 256 << 10;
+    static constexpr int kBodyAttempts = 3;
 
 private:
     void connect();
@@ -68,6 +73,8 @@ private:
     void fetch_new();
     void on_message(const imap::FetchedMessage& m);
     void fetch_done(const imap::Error& e, const imap::FetchSummary& summary);
+    void read_bodies();
+    void bodies_read();
     bool flush();
     void store_failed(const StoreError& e);
     void wait_for_changes();
@@ -118,6 +125,15 @@ private:
     bool waking_ = false;      // an IDLE is being stopped
     bool reexamine_ = false;   // ... to re-EXAMINE (timer) rather than just fetch (EXISTS)
     bool batch_refused_ = false;  // the store refused this fetch's batch: ignore the rest
+
+    // The group of bodies being read (read_bodies).
+    struct PendingBody {
+        BodyRead read;
+        std::string raw;
+        bool gone = false;  // expunged before it could be read
+    };
+    std::vector<PendingBody> bodies_;
+    std::size_t bodies_waiting_ = 0;
 
     // Trouble.
     int server_failures_ = 0;

@@ -27,6 +27,10 @@ std::vector<StoredNotification> MailBatch::write(WriteTx& tx, const SyncMark& ma
             if (drafts_added) *drafts_added |= added;
         }
         tx.record_message(mailbox_, folder_, d.message_id, e.uid, now);
+        // The body is read later (FolderWatch::read_bodies); the intent is stored with the mark.
+        if (d.fetch_body != BodyReason::none)
+            tx.add_body_read({mailbox_, folder_, mark.uidvalidity, e.uid, d.message_id, to_string(d.fetch_body),
+                              {{"history", d.history}}, 0, now});
     }
     tx.set_folder_mark(mailbox_, folder_, mark);
     return stored;

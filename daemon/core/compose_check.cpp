@@ -10,7 +10,7 @@ bool has(const std::vector<std::string>& v, const std::string& s) { return std::
 
 }  // namespace
 
-ComposeAdvice check_compose(const ComposeInput& input, const AccountDirectory& directory) {
+ComposeAdvice check_compose(const ComposeInput& input, const AccountDirectory& directory, const ContactStates& states) {
     ComposeAdvice advice;
     const auto& rules = directory.rules();
     const auto& auto_cc = rules.rules.auto_cc;
@@ -37,6 +37,19 @@ ComposeAdvice check_compose(const ComposeInput& input, const AccountDirectory& d
         return std::any_of(p.addresses.begin(), p.addresses.end(), [&](const std::string& a) { return present.count(a) > 0; });
     };
     auto is_sender = [&](const Person& p) { return has(p.addresses, sender.address); };
+
+    // What the mail told about the contacts being written to: each once.
+    if (states) {
+        std::unordered_set<std::string> told;
+        for (const auto& m : customer_matches) {
+            if (m.kind != MatchKind::contact || !told.insert(m.address).second) continue;
+            const auto status = states(m.address);
+            if (!status || status->state == ContactState::active) continue;
+            const std::string name = m.contact && !m.contact->name.empty() ? m.contact->name : m.address;
+            advice.notices.push_back({to_string(status->state), m.account->id,
+                                      contact_status_text(name, m.account->name, *status)});
+        }
+    }
 
     std::vector<std::string> seen_accounts;
     std::unordered_set<std::string> domain_told;

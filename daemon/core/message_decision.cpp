@@ -19,7 +19,83 @@ uint64_t fnv1a(const std::string& text) {
     return h;
 }
 
+std::string lower_ascii(std::string s) {
+    for (auto& c : s)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    return s;
+}
+
+bool has_any(const std::string& lowered, std::initializer_list<const char*> cues) {
+    for (const char* cue : cues)
+        if (lowered.find(cue) != std::string::npos) return true;
+    return false;
+}
+
+// A delivery report by its header fields alone (few messages, so generous).
+bool looks_like_report(const MessageSummary& m) {
+    if (m.content_type == "multipart/report" && m.report_type == "delivery-status") return true;
+    if (m.failed_recipients) return true;
+    const std::string from = m.from.empty() ? std::string() : lower_ascii(m.from.front().address);
+    const std::string local = from.substr(0, from.find('@'));
+    const std::string name = m.from.empty() ? std::string() : lower_ascii(m.from.front().name);
+    const bool daemon = local == "mailer-daemon" || local == "postmaster" || local == "mail-daemon" ||
+                        local.rfind("microsoftexchange", 0) == 0 || name.find("mail delivery") != std::string::npos;
+    const std::string subject = lower_ascii(m.subject);
+    return daemon && (m.from.size() == 1) &&
+           (has_any(subject, {"undeliver", "delivery", "failure", "returned mail", "unzustellbar", "non remis",
+                              "no se puede entregar", "onbestelbaar", "failed", "not delivered", "delayed",
+                              "non recapitabile", "undelivered"}) ||
+            !m.auto_submitted.empty());
+}
+
+// An auto-reply by its header fields: RFC 3834 and the vendor forms.
+bool looks_like_auto_reply(const MessageSummary& m) {
+    if (!m.auto_submitted.empty() && m.auto_submitted != "no") return true;
+    if (m.autoreply_field || m.auto_response_suppress) return true;
+    if (m.precedence == "auto_reply" || m.precedence == "bulk" || m.precedence == "junk") return true;
+    const std::string subject = lower_ascii(m.subject);
+    return has_any(subject, {"automatic reply", "auto:", "autoreply", "auto-reply", "out of office",
+                             "out of the office", "abwesenheit", "automatische antwort", "automatisch antwoord",
+                             "afwezig", "fuera de la oficina", "absence"}) ||
+           subject.find("respuesta autom") != std::string::npos || subject.find("ponse automatique") != std::string::npos;
+}
+
+BodyReason body_reason(const MessageSummary& m, const Classification& c, const AccountDirectory& directory,
+                       const MessageContext& context) {
+    if (context.already_seen || context.role == FolderRole::sent) return BodyReason::none;
+    const auto& rules = directory.rules().rules;
+    // A report often comes from the organisation's own server (MAILER-DAEMON@vendor.example),
+    // which makes it "outbound" by its sender: direction says nothing about reports.
+    if (rules.contact_changes.enabled && looks_like_report(m)) return BodyReason::report;
+    if (c.direction != "in") return BodyReason::none;
+    if (rules.contact_changes.enabled) {
+        if (looks_like_auto_reply(m))
+            for (const auto& inv : c.accounts)
+                if (contains(inv.contacts, c.sender)) return BodyReason::report;
+    }
+    if (context.history || c.automated || rules.loss.phrases.empty() || looks_like_auto_reply(m)) return BodyReason::none;
+    for (const auto& inv : c.accounts)
+        if (contains(inv.contacts, c.sender) || contains(inv.others, c.sender)) return BodyReason::customer;
+    return BodyReason::none;
+}
+
 }  // namespace
+
+const char* to_string(BodyReason r) {
+    switch (r) {
+        case BodyReason::none: return "none";
+        case BodyReason::report: return "report";
+        case BodyReason::customer: return "customer";
+    }
+    return "none";
+}
+
+std::optional<BodyReason> parse_body_reason(const std::string& s) {
+    if (s == "none") return BodyReason::none;
+    if (s == "report") return BodyReason::report;
+    if (s == "customer") return BodyReason::customer;
+    return std::nullopt;
+}
 
 std::string synthetic_message_id(const MessageSummary& m) {
     std::string key = m.subject;
@@ -52,6 +128,8 @@ MessageDecision decide_message(MessageSummary message, const AccountDirectory& d
                 for (const auto& a : *list) d.contacts.push_back({inv.account->id, a, false, when});
         }
     }
+    d.fetch_body = body_reason(message, c, directory, context);
+    d.history = context.history;
     if (!context.history && !context.already_seen) {
         d.notifications = message_notifications(message, c, directory, context.mailbox, context.folder, context.role);
         if (context.lost_accounts && c.direction == "in" && !c.automated)

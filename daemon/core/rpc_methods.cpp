@@ -104,7 +104,15 @@ json lookup(const json& params, RpcBackend& backend) {
             if (auto last = backend.last_contact(m.account->id, m.address))
                 r["last_contact"] = format_date(date_of(*last));
         }
-        if (m.contact) r["contact"] = {{"name", m.contact->name}, {"champion", m.contact->champion}};
+        if (m.contact) {
+            r["contact"] = {{"name", m.contact->name}, {"champion", m.contact->champion}, {"state", "active"}};
+            if (auto status = backend.contact_state(m.address); status && status->state != ContactState::active) {
+                r["contact"]["state"] = to_string(status->state);
+                r["contact"]["state_since"] = format_date(date_of(status->changed));
+                r["contact"]["state_note"] = contact_status_text(m.contact->name.empty() ? m.address : m.contact->name,
+                                                                 m.account ? m.account->name : "", *status);
+            }
+        }
         if (m.person) r["person"] = person_json(m.person);
         results.push_back(std::move(r));
     }
@@ -118,7 +126,8 @@ json compose(const json& params, RpcBackend& backend) {
     input.to = string_list(params, "to", false);
     input.cc = string_list(params, "cc", false);
     input.bcc = string_list(params, "bcc", false);
-    const auto advice = check_compose(input, backend.directory());
+    const auto advice = check_compose(input, backend.directory(),
+                                      [&backend](const std::string& address) { return backend.contact_state(address); });
     json add = json::array(), notices = json::array();
     for (const auto& c : advice.add_cc)
         add.push_back({{"address", c.address}, {"name", c.name}, {"account", c.account}, {"reason", c.reason}, {"role", c.role}});
@@ -157,6 +166,8 @@ json deal_lost(const json& params, RpcBackend& backend) {
 
 json optional_date(const std::optional<TimePoint>& t) { return t ? json(format_datetime(*t)) : json(nullptr); }
 
+std::string contact_state_name(const std::optional<ContactStatus>& s) { return s ? to_string(s->state) : "active"; }
+
 json accounts_health(const json& params, RpcBackend& backend) {
     only_keys(params, {"account"});
     const Account& account = account_param(params, backend);
@@ -165,7 +176,7 @@ json accounts_health(const json& params, RpcBackend& backend) {
     json contacts = json::array();
     for (const auto& c : e.contacts)
         contacts.push_back({{"address", c.address}, {"name", c.name}, {"champion", c.champion}, {"listed", c.listed},
-                            {"state", backend.contact_state(c.address)}, {"last_in", optional_date(c.last_in)},
+                            {"state", contact_state_name(backend.contact_state(c.address))}, {"last_in", optional_date(c.last_in)},
                             {"last_out", optional_date(c.last_out)}, {"engaged", c.engaged}});
     return {{"account", account.id},
             {"contacts", contacts},

@@ -131,7 +131,7 @@ Error status_error(const char* what, const StatusResponse& s, Errc no_code = Err
 struct Client::Command {
     enum class Kind {
         capability, starttls, login, enable, list, examine, status, create, search, fetch, idle,
-        append, noop, logout,
+        append, noop, logout, body,
     };
     Kind kind = Kind::noop;
     const char* name = "";
@@ -152,6 +152,11 @@ struct Client::Command {
     // The UID SEARCH and UID FETCH commands of a fetch_headers: on failure the job reports once
     // through its own handler, not through each of them.
     bool fetch_part = false;
+    // fetch_body: the one UID asked for and what came back for it.
+    std::uint32_t body_uid = 0;
+    std::string body;
+    bool body_found = false;
+    BodyHandler body_done;
     EventHandler idle_events;
     bool idle_started = false;
     bool idle_done_requested = false;
@@ -174,6 +179,12 @@ struct Client::Command {
                 break;
             case Kind::search:
                 if (search_done) search_done(err, std::move(numbers));
+                break;
+            case Kind::body:
+                if (body_done) {
+                    if (!err && !body_found) body_done(Error{Errc::rejected, "no such message (UID " + std::to_string(body_uid) + ")", "NONEXISTENT"}, {});
+                    else body_done(err, err ? std::string() : std::move(body));
+                }
                 break;
             case Kind::idle:
                 if (!idle_started) {
@@ -380,6 +391,16 @@ void Client::handle_untagged(Untagged& u) {
     switch (u.kind) {
         case Untagged::Kind::fetch: {
             const FetchData& f = u.fetch;
+            // A whole message (BODY[]<0>) for a fetch_body: its section is empty.
+            if (f.uid)
+                for (auto& body : u.fetch.bodies)
+                    if (body.section.empty())
+                        for (auto& c : pending_)
+                            if (c->kind == Command::Kind::body && c->body_uid == *f.uid && !c->body_found) {
+                                c->body = std::move(body.data);
+                                c->body_found = true;
+                                return;
+                            }
             if (fetch_ && f.uid) {
                 std::size_t header = f.bodies.size();
                 for (std::size_t i = 0; i < f.bodies.size(); ++i)
@@ -933,6 +954,21 @@ void Client::fetch_batch_done(const Error& err) {
 void Client::finish_fetch(const Error& err) {
     auto job = std::move(fetch_);
     if (job && job->done) job->done(err, job->summary);
+}
+
+void Client::fetch_body(std::uint32_t uid, std::size_t max_bytes, BodyHandler done) {
+    auto cmd = std::make_shared<Command>();
+    cmd->kind = Command::Kind::body;
+    cmd->name = "UID FETCH";
+    cmd->body_uid = uid;
+    cmd->body_done = std::move(done);
+    if (!can_issue([&](const Error& e) { cmd->complete(e); }, true)) return;
+    if (uid == 0 || max_bytes == 0)
+        return cmd->complete(Error{Errc::invalid_argument, "fetch_body needs a UID and a size", {}});
+    // BODY.PEEK never sets \Seen; the partial <0.n> keeps a 30 MB message from costing more
+    // than its first n bytes.
+    submit(cmd, writer().word("UID FETCH").word(std::to_string(uid))
+                    .word("(UID BODY.PEEK[]<0." + std::to_string(max_bytes) + ">)").finish());
 }
 
 void Client::search_header(std::string_view field, std::string_view value, SearchHandler done) {

@@ -78,6 +78,7 @@ public:
     using AppendHandler = std::function<void(const Error&, const AppendResult&)>;
     using SearchHandler = std::function<void(const Error&, const std::vector<std::uint32_t>&)>;
     using EventHandler = std::function<void(const MailboxEvent&)>;
+    using BodyHandler = std::function<void(const Error&, std::string)>;
 
     explicit Client(ClientOptions options = {});
     ~Client();
@@ -152,6 +153,10 @@ public:
     // message that has the field. A server without UTF-8 search answers NO [BADCHARSET].
     // No RETURN is sent, so the answer is a plain "* SEARCH" (which every server gives).
     void search_header(std::string_view field, std::string_view value, SearchHandler done);
+    // The first max_bytes of one message (UID FETCH uid (UID BODY.PEEK[]<0.max_bytes>)): never
+    // sets \Seen. done gets the bytes, or Errc::rejected with response_code NONEXISTENT when the
+    // server sent nothing for that UID (expunged meanwhile). May run while no header fetch is running.
+    void fetch_body(std::uint32_t uid, std::size_t max_bytes, BodyHandler done);
     // IDLE: on_started runs when the server accepted ("+"), or with an error. Events go to
     // on_event until idle_done()'s handler runs. Needs no other command in flight.
     void idle(EventHandler on_event, DoneHandler on_started);

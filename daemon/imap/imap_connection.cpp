@@ -391,6 +391,11 @@ void ImapConnection::search_header(const std::string& field, const std::string& 
     flush();
 }
 
+void ImapConnection::fetch_body(std::uint32_t uid, std::size_t max_bytes, BodyHandler done) {
+    client_.fetch_body(uid, max_bytes, std::move(done));
+    flush();
+}
+
 void ImapConnection::append(const std::string& mailbox, const std::vector<std::string>& flags,
                             const std::string& message, AppendHandler done) {
     client_.append(mailbox, flags, message, std::move(done));

@@ -89,6 +89,7 @@ public:
     using FetchDoneHandler = Client::FetchDoneHandler;
     using AppendHandler = Client::AppendHandler;
     using SearchHandler = Client::SearchHandler;
+    using BodyHandler = Client::BodyHandler;
     using EventHandler = Client::EventHandler;
 
     static std::shared_ptr<ImapConnection> create(boost::asio::io_context& io,
@@ -119,6 +120,8 @@ public:
     // See Client::search_header: UID SEARCH HEADER field value in the selected mailbox, the UIDs
     // ascending. CHARSET UTF-8 only for non-ASCII values.
     void search_header(const std::string& field, const std::string& value, SearchHandler done);
+    // See Client::fetch_body: the first max_bytes of one message, BODY.PEEK only.
+    void fetch_body(std::uint32_t uid, std::size_t max_bytes, BodyHandler done);
     // Starts IDLE on the selected mailbox. on_change runs for every change; the IDLE is renewed
     // transparently every idle_renewal. on_end runs once, when stop_idle() completes or when the
     // IDLE could not start or the connection failed (with the error).

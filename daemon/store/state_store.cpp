@@ -73,7 +73,23 @@ const char* const kMigrations[] = {
     CREATE INDEX account_messages_by_date ON account_messages (account, date);
     ALTER TABLE drafts ADD COLUMN kind TEXT NOT NULL DEFAULT 'summary';
     )sql",
-    // 4: what the account review acted on per account (owner, loss, silence, single-threaded;
+    // 4: reading what customers write. What each contact's mail told (bounced, left); the
+    // bodies a folder still has to read (written with the folder's mark, so a crash or restart
+    // reads each exactly once); the signals already raised per message, so a message seen in
+    // two folders raises its loss_signal once.
+    R"sql(
+    CREATE TABLE contact_states (
+        address TEXT PRIMARY KEY, state TEXT NOT NULL, reason TEXT NOT NULL, message_id TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '', changed INTEGER NOT NULL);
+    CREATE TABLE body_reads (
+        mailbox TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,
+        message_id TEXT NOT NULL, reason TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '{}',
+        attempts INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL,
+        PRIMARY KEY (mailbox, folder, uidvalidity, uid));
+    CREATE TABLE raised_signals (
+        kind TEXT NOT NULL, key TEXT NOT NULL, raised INTEGER NOT NULL, PRIMARY KEY (kind, key));
+    )sql",
+    // 5: what the account review acted on per account (owner, loss, silence, single-threaded;
     // see rapport/account_review.hpp), so that each cause nudges once across restarts.
     R"sql(
     CREATE TABLE account_watch (
@@ -519,6 +535,56 @@ std::vector<AccountSeen> ReadTx::contacts_seen() {
     return out;
 }
 
+bool ReadTx::wrote_to(const std::string& account, const std::string& address) {
+    Statement s(store_, "SELECT last_out FROM contact_activity WHERE account = ? AND address = ?");
+    s.bind(1, account).bind(2, address);
+    return s.step() && !s.is_null(0);
+}
+
+bool ReadTx::sent_message(const std::string& account, const std::string& message_id) {
+    Statement s(store_, "SELECT 1 FROM account_messages WHERE account = ? AND message_id = ? AND inbound = 0");
+    s.bind(1, account).bind(2, message_id);
+    return s.step();
+}
+
+std::optional<ContactStatus> ReadTx::contact_state(const std::string& address) {
+    Statement s(store_, "SELECT state, reason, message_id, detail, changed FROM contact_states WHERE address = ?");
+    s.bind(1, address);
+    if (!s.step()) return std::nullopt;
+    ContactStatus out;
+    // A state this build does not know (written by a newer one) reads as active: never gone
+    // on a guess.
+    out.state = parse_contact_state(s.text(0)).value_or(ContactState::active);
+    out.reason = s.text(1);
+    out.message_id = s.text(2);
+    out.detail = s.text(3);
+    out.changed = from_db(s.integer(4));
+    return out;
+}
+
+std::vector<BodyRead> ReadTx::body_reads(const std::string& mailbox, const std::string& folder, uint32_t uidvalidity,
+                                         std::size_t limit) {
+    Statement s(store_, "SELECT uid, message_id, reason, payload, attempts, created FROM body_reads "
+                        "WHERE mailbox = ? AND folder = ? AND uidvalidity = ? ORDER BY uid LIMIT ?");
+    s.bind(1, mailbox).bind(2, folder).bind(3, static_cast<int64_t>(uidvalidity)).bind(4, static_cast<int64_t>(limit));
+    std::vector<BodyRead> out;
+    while (s.step()) {
+        BodyRead r;
+        r.mailbox = mailbox;
+        r.folder = folder;
+        r.uidvalidity = uidvalidity;
+        r.uid = static_cast<uint32_t>(s.integer(0));
+        r.message_id = s.text(1);
+        r.reason = s.text(2);
+        r.payload = nlohmann::json::parse(s.text(3), nullptr, false);
+        if (r.payload.is_discarded()) r.payload = nlohmann::json::object();
+        r.attempts = static_cast<int>(s.integer(4));
+        r.created = from_db(s.integer(5));
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 std::vector<AccountWatch> ReadTx::account_watches() {
     Statement s(store_, "SELECT account, owner, first_seen, loss_applied, silence_told, single_threaded_armed, handoffs "
                         "FROM account_watch");
@@ -543,6 +609,13 @@ void WriteTx::set_account_watch(const AccountWatch& w) {
     s.bind(1, w.account).bind(2, w.owner).bind(3, to_db(w.first_seen)).bind(4, w.loss_applied);
     if (w.silence_told) s.bind(5, to_db(*w.silence_told)); else s.bind_null(5);
     s.bind(6, int64_t{w.single_threaded_armed ? 1 : 0}).bind(7, w.handoffs).step();
+}
+
+int64_t ReadTx::body_reads_pending(const std::string& mailbox, const std::string& folder) {
+    Statement s(store_, "SELECT COUNT(*) FROM body_reads WHERE mailbox = ? AND folder = ?");
+    s.bind(1, mailbox).bind(2, folder);
+    s.step();
+    return s.integer(0);
 }
 
 std::vector<EndedMeeting> ReadTx::ended_meetings() {
@@ -747,6 +820,49 @@ void WriteTx::record_account_message(const AccountMessage& m) {
                         "VALUES(?, ?, ?, ?, ?, ?)");
     s.bind(1, m.account).bind(2, m.message_id).bind(3, to_db(m.date)).bind(4, m.inbound ? 1 : 0).bind(5, m.contact)
         .bind(6, m.subject).step();
+}
+
+bool WriteTx::set_contact_state(const std::string& address, ContactState state, const std::string& reason,
+                                const std::string& message_id, TimePoint when, const std::string& detail) {
+    const auto current = contact_state(address);
+    if (current ? current->state == state : state == ContactState::active) return false;
+    Statement s(store_, "INSERT INTO contact_states(address, state, reason, message_id, detail, changed) "
+                        "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(address) DO UPDATE SET state = excluded.state, "
+                        "reason = excluded.reason, message_id = excluded.message_id, detail = excluded.detail, "
+                        "changed = excluded.changed");
+    s.bind(1, address).bind(2, std::string(to_string(state))).bind(3, reason).bind(4, message_id).bind(5, detail)
+        .bind(6, to_db(when)).step();
+    return true;
+}
+
+void WriteTx::add_body_read(const BodyRead& r) {
+    Statement s(store_, "INSERT OR IGNORE INTO body_reads(mailbox, folder, uidvalidity, uid, message_id, reason, "
+                        "payload, attempts, created) VALUES(?, ?, ?, ?, ?, ?, ?, 0, ?)");
+    s.bind(1, r.mailbox).bind(2, r.folder).bind(3, static_cast<int64_t>(r.uidvalidity)).bind(4, static_cast<int64_t>(r.uid))
+        .bind(5, r.message_id).bind(6, r.reason).bind(7, r.payload.dump()).bind(8, to_db(r.created)).step();
+}
+
+void WriteTx::finish_body_read(const std::string& mailbox, const std::string& folder, uint32_t uidvalidity, uint32_t uid) {
+    Statement s(store_, "DELETE FROM body_reads WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid = ?");
+    s.bind(1, mailbox).bind(2, folder).bind(3, static_cast<int64_t>(uidvalidity)).bind(4, static_cast<int64_t>(uid)).step();
+}
+
+void WriteTx::retry_body_read(const std::string& mailbox, const std::string& folder, uint32_t uidvalidity, uint32_t uid) {
+    Statement s(store_, "UPDATE body_reads SET attempts = attempts + 1 WHERE mailbox = ? AND folder = ? AND "
+                        "uidvalidity = ? AND uid = ?");
+    s.bind(1, mailbox).bind(2, folder).bind(3, static_cast<int64_t>(uidvalidity)).bind(4, static_cast<int64_t>(uid)).step();
+}
+
+std::size_t WriteTx::drop_body_reads(const std::string& mailbox, const std::string& folder, uint32_t uidvalidity) {
+    Statement s(store_, "DELETE FROM body_reads WHERE mailbox = ? AND folder = ? AND uidvalidity <> ?");
+    s.bind(1, mailbox).bind(2, folder).bind(3, static_cast<int64_t>(uidvalidity)).step();
+    return static_cast<std::size_t>(s.changes());
+}
+
+bool WriteTx::raise_signal(const std::string& kind, const std::string& key, TimePoint when) {
+    Statement s(store_, "INSERT OR IGNORE INTO raised_signals(kind, key, raised) VALUES(?, ?, ?)");
+    s.bind(1, kind).bind(2, key).bind(3, to_db(when)).step();
+    return s.changes() > 0;
 }
 
 std::size_t WriteTx::prune_account_messages(TimePoint before) {

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rapport/account_review.hpp"
+#include "rapport/contact_state.hpp"
 #include "rapport/folder_sync.hpp"
 #include "rapport/meetings.hpp"
 #include "rapport/nudges.hpp"
@@ -119,6 +120,20 @@ struct AccountMessage {
     std::string subject;
 };
 
+// A body a folder still has to read (BODY.PEEK[], size-capped): written with the folder's mark
+// in the batch that saw the message's header fields, removed in the transaction that stores
+// what the body said. So each is read once, also across crashes and restarts, and the header
+// sync never waits for a body.
+struct BodyRead {
+    std::string mailbox, folder;
+    uint32_t uidvalidity = 0, uid = 0;
+    std::string message_id;
+    std::string reason;  // "report" (a bounce or auto-reply by its headers) | "customer" (loss phrases)
+    nlohmann::json payload = nlohmann::json::object();  // what the decision needs again (sender, subject)
+    int attempts = 0;
+    TimePoint created;
+};
+
 enum class NudgeFilter { scheduled /* pending + snoozed */, due, open /* + due */, all };
 
 class StateStore;
@@ -148,6 +163,17 @@ public:
     std::vector<AccountSeen> contacts_seen();  // every account's
 
     std::vector<AccountWatch> account_watches();
+
+    // The user wrote to this contact (the newest outbound mail is recorded).
+    bool wrote_to(const std::string& account, const std::string& address);
+    // This Message-ID was recorded as outbound mail with the account.
+    bool sent_message(const std::string& account, const std::string& message_id);
+    // What the mail told about an address (normalised); nullopt: nothing, i.e. active.
+    std::optional<ContactStatus> contact_state(const std::string& address);
+    // The bodies still to read in this folder (UIDVALIDITY), lowest UID first.
+    std::vector<BodyRead> body_reads(const std::string& mailbox, const std::string& folder, uint32_t uidvalidity,
+                                     std::size_t limit);
+    int64_t body_reads_pending(const std::string& mailbox, const std::string& folder);
 
     std::vector<EndedMeeting> ended_meetings();
     std::vector<StoredDraft> drafts();
@@ -197,6 +223,18 @@ public:
     void record_account_message(const AccountMessage& message);  // the first one per id is kept
     std::size_t prune_account_messages(TimePoint before);
 
+    // Records what the mail told about a contact; false (nothing written) when the contact is
+    // already in that state: notify only on true.
+    bool set_contact_state(const std::string& address, ContactState state, const std::string& reason,
+                           const std::string& message_id, TimePoint when, const std::string& detail = "");
+    void add_body_read(const BodyRead& read);  // a second add for the same UID changes nothing
+    void finish_body_read(const std::string& mailbox, const std::string& folder, uint32_t uidvalidity, uint32_t uid);
+    void retry_body_read(const std::string& mailbox, const std::string& folder, uint32_t uidvalidity, uint32_t uid);
+    // Body reads of other UIDVALIDITYs (their UIDs mean nothing any more).
+    std::size_t drop_body_reads(const std::string& mailbox, const std::string& folder, uint32_t uidvalidity);
+    // False when this signal was raised for this key before (e.g. loss_signal per Message-ID).
+    bool raise_signal(const std::string& kind, const std::string& key, TimePoint when);
+
     // False when it was already recorded: act only on true.
     bool record_meeting_end(const EndedMeeting& meeting, TimePoint ended_at);
     std::size_t prune_ended_meetings(TimePoint occurrence_before);
@@ -208,7 +246,7 @@ private:
 
 class StateStore {
 public:
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
 
     // Faults a test can inject to prove that a failed write leaves everything else intact.
     struct Faults {

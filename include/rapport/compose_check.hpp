@@ -11,10 +11,13 @@
 // Notices, each account once: lost (lost, with competitor and delivery date when known; to
 // everyone), reference (a reference customer; not to its owner), prospect (a prospect its
 // owner leads: talk to them first; not to the owner or team), domain (a recipient matched only
-// by the account's domain, not a listed contact: check it; not to the owner), unknown_address.
+// by the account's domain, not a listed contact: check it; not to the owner), unknown_address,
+// and, when `states` is given, left / bounced (a listed contact the mail said is gone: "Jane Doe
+// left Acme Corp (auto-reply of 2026-11-20); it names raj@acme.example instead.").
 #include <string>
 #include <vector>
 
+#include "rapport/contact_state.hpp"
 #include "rapport/directory.hpp"
 
 namespace rapport {
@@ -33,7 +36,7 @@ struct CcSuggestion {
 };
 
 struct ComposeNotice {
-    std::string kind;  // reference | lost | prospect | domain | unknown_address
+    std::string kind;  // reference | lost | prospect | domain | unknown_address | left | bounced
     std::string account;
     std::string text;
 };
@@ -43,6 +46,7 @@ struct ComposeAdvice {
     std::vector<ComposeNotice> notices;
 };
 
-ComposeAdvice check_compose(const ComposeInput& input, const AccountDirectory& directory);
+ComposeAdvice check_compose(const ComposeInput& input, const AccountDirectory& directory,
+                            const ContactStates& states = nullptr);
 
 }  // namespace rapport

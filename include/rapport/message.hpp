@@ -27,6 +27,13 @@ struct MessageSummary {
     std::string auto_submitted;  // "", "no", "auto-replied", …
     std::string content_type;
     std::string report_type;
+    // The automation fields vendors use besides Auto-Submitted (X-Autoreply, X-Autorespond,
+    // X-Auto-Response-Suppress, Precedence, X-Failed-Recipients): only what decides whether a
+    // body is worth reading.
+    bool autoreply_field = false;         // X-Autoreply / X-Autorespond present
+    bool auto_response_suppress = false;  // X-Auto-Response-Suppress present (Exchange automata)
+    std::string precedence;               // lower case: "bulk", "junk", "list", "auto_reply"
+    bool failed_recipients = false;       // X-Failed-Recipients present (Exim bounces)
 };
 
 enum class FolderRole { inbox, sent, other };

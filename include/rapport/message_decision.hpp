@@ -42,9 +42,18 @@ struct ContactTouch {
     TimePoint when;
 };
 
-// Reasons to fetch a body (BODY.PEEK, size-capped). None yet: bounces, auto-replies and loss
-// phrases arrive with the issue that reads what customers write.
-enum class BodyReason { none };
+// Reasons to fetch a body (BODY.PEEK, size-capped; rapport/body_decision.hpp reads it):
+//  - report: inbound mail that looks like a delivery report by its header fields (multipart/
+//    report, X-Failed-Recipients, a MAILER-DAEMON or postmaster sender, a bounce subject) or an
+//    auto-reply from an account's listed contact (Auto-Submitted, X-Autoreply,
+//    X-Auto-Response-Suppress, Precedence, "Automatic reply:" and its translations), while
+//    rules.contact_changes is enabled; history too, so that lookup knows who is gone.
+//  - customer: new (not history) inbound mail a person at an account wrote, while
+//    rules.loss.phrases has phrases.
+// Nothing else is ever fetched: most mail costs its header fields only.
+enum class BodyReason { none, report, customer };
+const char* to_string(BodyReason r);
+std::optional<BodyReason> parse_body_reason(const std::string& s);
 
 struct MessageDecision {
     std::string message_id;  // the message's own, else a stable synthetic key
@@ -52,6 +61,7 @@ struct MessageDecision {
     std::vector<ContactTouch> contacts;
     std::vector<NotificationDraft> notifications;
     BodyReason fetch_body = BodyReason::none;
+    bool history = false;  // the message is first-scan history (a body read then announces nothing)
 };
 
 MessageDecision decide_message(MessageSummary message, const AccountDirectory& directory,

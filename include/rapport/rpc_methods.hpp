@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rapport/contact_state.hpp"
 #include "rapport/directory.hpp"
 #include "rapport/engagement.hpp"
 #include "rapport/nudges.hpp"
@@ -27,6 +28,8 @@ public:
     virtual nlohmann::json status() = 0;
     virtual std::optional<TimePoint> last_contact(const std::string& account,
                                                   const std::string& address) = 0;
+    // What the mail told about a contact (bounced, left); nullopt: nothing (active).
+    virtual std::optional<ContactStatus> contact_state(const std::string& /*address*/) { return std::nullopt; }
     // filter: pending (pending+snoozed) | due | all | open (pending+snoozed+due)
     virtual std::vector<Nudge> nudges(const std::string& filter) = 0;
     virtual std::optional<Nudge> nudge(int64_t id) = 0;
@@ -41,8 +44,6 @@ public:
     virtual bool ack_notification(int64_t id) = 0;
     // For accounts.health: the mail seen with the account's people.
     virtual std::vector<ContactSeen> contacts_seen(const std::string& account) = 0;
-    // active | bounced | left: what the mail said about the address (contact changes).
-    virtual std::string contact_state(const std::string& address) { (void)address; return "active"; }
 };
 
 nlohmann::json nudge_json(const Nudge& n);

@@ -83,9 +83,12 @@ struct FakeBackend : rpc::RpcBackend {
     json drafts() override { return json::array(); }
     bool ack_notification(int64_t id) override { return notifications.count(id) > 0; }
     std::vector<ContactSeen> contacts_seen(const std::string& account) override { return seen[account]; }
-    std::string contact_state(const std::string& address) override {
+    std::optional<ContactStatus> contact_state(const std::string& address) override {
         auto it = contact_states.find(address);
-        return it == contact_states.end() ? "active" : it->second;
+        if (it == contact_states.end()) return std::nullopt;
+        ContactStatus s;
+        s.state = parse_contact_state(it->second).value_or(ContactState::active);
+        return s;
     }
     std::map<std::string, std::vector<ContactSeen>> seen;
     std::map<std::string, std::string> contact_states;

@@ -60,7 +60,7 @@ async def scenario(workdir, port, token):
     r = (await call(ws, "lookup", {"addresses": ["Jane Doe <JANE@acme.example>", "x@gmail.com"]}))["result"]
     jane = r["results"][0]
     check(jane["match"] == "contact" and jane["account"]["owner"]["id"] == "bob", f"lookup {jane}")
-    check(jane["contact"] == {"name": "Jane Doe", "champion": True} and jane["last_contact"] is None, f"lookup {jane}")
+    check(jane["contact"] == {"name": "Jane Doe", "champion": True, "state": "active"} and jane["last_contact"] is None, f"lookup {jane}")
     check(r["results"][1]["match"] == "none", "public domain is no match")
 
     r = (await call(ws, "compose.check", {"from": "mia@vendor.example", "to": ["raj@acme.example"], "cc": [], "bcc": []}))["result"]

@@ -196,10 +196,12 @@ TEST_CASE("per message: new customer mail is announced, history and repeats only
     CHECK(fresh.contacts[0].account == "acme");
     CHECK(fresh.contacts[0].inbound);
     CHECK(fresh.contacts[0].when == *parse_datetime("2026-11-30T09:00:00Z"));
-    CHECK(fresh.fetch_body == BodyReason::none);
+    // New mail a contact wrote is read for the rules' loss phrases (rapport/body_decision.hpp).
+    CHECK(fresh.fetch_body == BodyReason::customer);
 
     const auto history = decide_message(in, *dir, inbox(/*history=*/true));
     CHECK(history.notifications.empty());
+    CHECK(history.fetch_body == BodyReason::none);
     CHECK(history.contacts.size() == 1);  // history still tells lookup when Jane last wrote
 
     const auto repeat = decide_message(in, *dir, inbox(false, /*seen=*/true));

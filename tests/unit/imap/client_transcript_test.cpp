@@ -791,3 +791,27 @@ TEST_CASE("LOGOUT expects BYE then OK") {
     CHECK_FALSE(err);
     CHECK(s.client.state() == Client::State::closed);
 }
+
+TEST_CASE("fetch_body: BODY.PEEK[] cut at a size, pipelined, an expunged UID is NONEXISTENT") {
+    Script s(GENERATE(false, true));
+    s.login_and_examine();
+    std::vector<std::pair<Error, std::string>> got;
+    auto record = [&](const Error& e, std::string body) { got.emplace_back(e, std::move(body)); };
+    s.client.fetch_body(7, 262144, record);
+    s.client.fetch_body(9, 262144, record);
+    s.C("A3 UID FETCH 7 (UID BODY.PEEK[]<0.262144>)");
+    s.C("A4 UID FETCH 9 (UID BODY.PEEK[]<0.262144>)");
+    s.S("* 3 FETCH (UID 7 BODY[]<0> {12}\r\nSubject: x\r\n)");
+    s.S("* 4 EXISTS");  // new mail meanwhile is still an event
+    s.S("A3 OK Fetch completed.");
+    REQUIRE(got.size() == 1);
+    CHECK_FALSE(got[0].first);
+    CHECK(got[0].second == "Subject: x\r\n");
+    s.S("A4 OK Fetch completed.");  // nothing for UID 9: expunged
+    REQUIRE(got.size() == 2);
+    CHECK(got[1].first.code == Errc::rejected);
+    CHECK(got[1].first.response_code == "NONEXISTENT");
+    Error err;
+    s.client.fetch_body(0, 10, [&](const Error& e, std::string) { err = e; });
+    CHECK(err.code == Errc::invalid_argument);
+}

@@ -329,3 +329,82 @@ TEST_CASE("account watches and contact activity survive a reopen", "[store]") {
         CHECK(all[1].account == "globex");
     });
 }
+
+TEST_CASE("contact states: set once per change, read back, unknown states read as active", "[store][contact_state]") {
+    TempDir dir;
+    StateStore store(dir / "state");
+    CHECK(store.read([](ReadTx& tx) { return tx.contact_state("jane@acme.example"); }) == std::nullopt);
+    // Active is the default: setting it when nothing is known changes nothing.
+    CHECK_FALSE(store.write([](WriteTx& tx) {
+        return tx.set_contact_state("jane@acme.example", ContactState::active, "", "m0", at(5));
+    }));
+    CHECK(store.write([](WriteTx& tx) {
+        return tx.set_contact_state("jane@acme.example", ContactState::left, "left", "m1", at(10), "raj@acme.example");
+    }));
+    // The same state again (a second auto-reply): no change, so no second notification.
+    CHECK_FALSE(store.write([](WriteTx& tx) {
+        return tx.set_contact_state("jane@acme.example", ContactState::left, "left", "m2", at(20));
+    }));
+    auto s = store.read([](ReadTx& tx) { return tx.contact_state("jane@acme.example"); });
+    REQUIRE(s);
+    CHECK(s->state == ContactState::left);
+    CHECK(s->message_id == "m1");
+    CHECK(s->detail == "raj@acme.example");
+    CHECK(s->changed == at(10));
+    CHECK(store.write([](WriteTx& tx) {
+        return tx.set_contact_state("jane@acme.example", ContactState::bounced, "bounce", "m3", at(30), "5.1.1");
+    }));
+    CHECK(store.read([](ReadTx& tx) { return tx.contact_state("jane@acme.example"); })->state == ContactState::bounced);
+    {
+        OtherConnection other(store.path());
+        other.exec("UPDATE contact_states SET state = 'emigrated'");
+    }
+    CHECK(store.read([](ReadTx& tx) { return tx.contact_state("jane@acme.example"); })->state == ContactState::active);
+}
+
+TEST_CASE("body reads: added with the batch, listed per UIDVALIDITY, finished, retried, dropped", "[store][body_reads]") {
+    TempDir dir;
+    StateStore store(dir / "state");
+    store.write([](WriteTx& tx) {
+        tx.add_body_read({"work", "INBOX", 7, 12, "b@x", "report", {{"history", true}}, 0, at(1)});
+        tx.add_body_read({"work", "INBOX", 7, 10, "a@x", "customer", {}, 0, at(1)});
+        tx.add_body_read({"work", "INBOX", 7, 10, "a@x", "customer", {}, 0, at(2)});  // once only
+        tx.add_body_read({"work", "INBOX", 6, 3, "old@x", "report", {}, 0, at(1)});
+        tx.add_body_read({"work", "Sent", 7, 1, "s@x", "report", {}, 0, at(1)});
+    });
+    auto reads = store.read([](ReadTx& tx) { return tx.body_reads("work", "INBOX", 7, 10); });
+    REQUIRE(reads.size() == 2);
+    CHECK(reads[0].uid == 10);
+    CHECK(reads[0].reason == "customer");
+    CHECK(reads[1].payload.value("history", false));
+    CHECK(store.read([](ReadTx& tx) { return tx.body_reads_pending("work", "INBOX"); }) == 3);
+    store.write([](WriteTx& tx) {
+        tx.retry_body_read("work", "INBOX", 7, 12);
+        tx.finish_body_read("work", "INBOX", 7, 10);
+        CHECK(tx.drop_body_reads("work", "INBOX", 7) == 1);
+    });
+    reads = store.read([](ReadTx& tx) { return tx.body_reads("work", "INBOX", 7, 10); });
+    REQUIRE(reads.size() == 1);
+    CHECK(reads[0].attempts == 1);
+    CHECK(store.read([](ReadTx& tx) { return tx.body_reads("work", "INBOX", 6, 10).size(); }) == 0);
+}
+
+TEST_CASE("signals are raised once per key; who the user wrote to", "[store]") {
+    TempDir dir;
+    StateStore store(dir / "state");
+    CHECK(store.write([](WriteTx& tx) { return tx.raise_signal("loss_signal", "m1@x", at(1)); }));
+    CHECK_FALSE(store.write([](WriteTx& tx) { return tx.raise_signal("loss_signal", "m1@x", at(2)); }));
+    CHECK(store.write([](WriteTx& tx) { return tx.raise_signal("loss_signal", "m2@x", at(2)); }));
+    store.write([](WriteTx& tx) {
+        tx.record_contact("acme", "jane@acme.example", true, at(5), "in@x");
+        tx.record_account_message({"acme", "out@x", at(6), false, "raj@acme.example", "Quote"});
+        tx.record_contact("acme", "raj@acme.example", false, at(6), "out@x");
+    });
+    store.read([](ReadTx& tx) {
+        CHECK_FALSE(tx.wrote_to("acme", "jane@acme.example"));  // she wrote to us, not we to her
+        CHECK(tx.wrote_to("acme", "raj@acme.example"));
+        CHECK(tx.sent_message("acme", "out@x"));
+        CHECK_FALSE(tx.sent_message("acme", "in@x"));
+        CHECK_FALSE(tx.sent_message("globex", "out@x"));
+    });
+}
