@@ -184,10 +184,11 @@ struct Daemon::Impl {
         for (const auto& m : s.mailboxes) {
             f += "\n" + m.id + "|" + m.imap.host + "|" + std::to_string(m.imap.port) + "|" + to_string(m.imap.security) +
                  "|" + m.imap.username + "|" + m.imap.password.value + "|" + m.imap.ca_file + "|" +
-                 (m.imap.allow_insecure ? "1" : "0") + "|" + m.sent + "|" + m.drafts + "|" + (m.idle ? "1" : "0") + "|" +
+                 (m.imap.allow_insecure ? "1" : "0") + "|" + m.sent.value_or("\\Sent") + "|" + m.drafts.value_or("\\Drafts") + "|" + (m.idle ? "1" : "0") + "|" +
                  std::to_string(m.poll_interval.count());
             for (const auto& a : m.imap.password.command) f += "|c:" + a;
-            for (const auto& w : m.watch) f += "|w:" + w;
+            if (m.watch)
+                for (const auto& w : *m.watch) f += "|w:" + w;
         }
         return f;
     }
