@@ -21,6 +21,7 @@
 #include "app/log.hpp"
 #include "app/calendar_watcher.hpp"
 #include "app/mail_watcher.hpp"
+#include "app/service_notify.hpp"
 #include "app/nudge_timer.hpp"
 #include "effects/draft_writer.hpp"
 #include "effects/summary_planner.hpp"
@@ -236,7 +237,9 @@ struct Daemon::Impl {
         signals.async_wait([this](const boost::system::error_code& ec, int sig) {
             if (ec) return;
             if (sig == SIGHUP) {
+                service::notify_reloading();
                 reload();
+                service::notify("READY=1");  // also after a refused reload: the old config runs on
                 wait_for_signal();
             } else {
                 log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
@@ -246,6 +249,7 @@ struct Daemon::Impl {
     }
 
     void stop() {
+        service::notify("STOPPING=1");
         for (auto& w : mail_watchers) w->stop();
         for (auto& w : draft_writers) w->stop();
         for (auto& w : calendar_watchers) w->stop();
@@ -369,6 +373,7 @@ int Daemon::run() {
     d.start_watchers();
     d.start_calendars();
     log::info("rapportd running (pid " + std::to_string(::getpid()) + ")");
+    service::notify("READY=1");
     d.io.run();
     // Shutting down: a second SIGTERM (systemd's, a test harness's) must not kill us half-way
     // through closing the store. Block, hand the signals back from Asio, ignore, unblock.

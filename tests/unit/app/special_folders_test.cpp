@@ -1,6 +1,8 @@
-// The choice of the Sent and Drafts folders (app/special_folders.hpp) from a server's LIST.
+// The choice of the Sent and Drafts folders (app/special_folders.hpp) from a server's LIST,
+// and how `rapportd init` splits --password-command into argv.
 #include <catch2/catch.hpp>
 
+#include "app/first_run.hpp"
 #include "app/special_folders.hpp"
 #include "app/special_folders.hpp"
 
@@ -54,4 +56,15 @@ TEST_CASE("discovery is needed only when a watched folder might be the unconfigu
     CHECK(watched_folders(m, "Sent Items") == std::vector<std::string>{"INBOX", "Archive"});
     m.sent = "Sent";
     CHECK_FALSE(needs_folder_discovery(m));
+}
+
+TEST_CASE("--password-command is split into words without a shell", "[init]") {
+    std::string error;
+    CHECK(split_command_line("pass show mail/work", error) == std::vector<std::string>{"pass", "show", "mail/work"});
+    CHECK(split_command_line("  secret-tool lookup  'my account' \"x y\"z ", error) ==
+          std::vector<std::string>{"secret-tool", "lookup", "my account", "x yz"});
+    CHECK(error.empty());
+    CHECK(split_command_line("''", error) == std::vector<std::string>{""});
+    CHECK(split_command_line("a 'b", error).empty());
+    CHECK(error == "unterminated ' quote");
 }
