@@ -7,6 +7,7 @@ packages=(
   libboost-dev libssl-dev libical-dev libvmime-dev libicu-dev nlohmann-json3-dev catch2
   libsqlite3-dev sqlite3 libcurl4-openssl-dev
   dovecot-imapd radicale python3 python3-aiosmtpd python3-websockets python3-jsonschema iproute2 procps
+  dpkg-dev lintian man-db systemd
 )
 missing=()
 for p in "${packages[@]}"; do
