@@ -8,6 +8,7 @@ packages=(
   libsqlite3-dev sqlite3 libcurl4-openssl-dev
   dovecot-imapd radicale python3 python3-aiosmtpd python3-websockets python3-jsonschema iproute2 procps
   thunderbird
+  dpkg-dev lintian man-db systemd
 )
 missing=()
 for p in "${packages[@]}"; do

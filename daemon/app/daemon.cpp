@@ -22,6 +22,7 @@
 #include "app/log.hpp"
 #include "app/calendar_watcher.hpp"
 #include "app/mail_watcher.hpp"
+#include "app/service_notify.hpp"
 #include "app/nudge_timer.hpp"
 #include "effects/draft_writer.hpp"
 #include "effects/summary_planner.hpp"
@@ -186,10 +187,11 @@ struct Daemon::Impl {
         for (const auto& m : s.mailboxes) {
             f += "\n" + m.id + "|" + m.imap.host + "|" + std::to_string(m.imap.port) + "|" + to_string(m.imap.security) +
                  "|" + m.imap.username + "|" + m.imap.password.value + "|" + m.imap.ca_file + "|" +
-                 (m.imap.allow_insecure ? "1" : "0") + "|" + m.sent + "|" + m.drafts + "|" + (m.idle ? "1" : "0") + "|" +
+                 (m.imap.allow_insecure ? "1" : "0") + "|" + m.sent.value_or("\\Sent") + "|" + m.drafts.value_or("\\Drafts") + "|" + (m.idle ? "1" : "0") + "|" +
                  std::to_string(m.poll_interval.count());
             for (const auto& a : m.imap.password.command) f += "|c:" + a;
-            for (const auto& w : m.watch) f += "|w:" + w;
+            if (m.watch)
+                for (const auto& w : *m.watch) f += "|w:" + w;
         }
         return f;
     }
@@ -237,7 +239,9 @@ struct Daemon::Impl {
         signals.async_wait([this](const boost::system::error_code& ec, int sig) {
             if (ec) return;
             if (sig == SIGHUP) {
+                service::notify_reloading();
                 reload();
+                service::notify("READY=1");  // also after a refused reload: the old config runs on
                 wait_for_signal();
             } else {
                 log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
@@ -247,6 +251,7 @@ struct Daemon::Impl {
     }
 
     void stop() {
+        service::notify("STOPPING=1");
         for (auto& w : mail_watchers) w->stop();
         for (auto& w : draft_writers) w->stop();
         for (auto& w : calendar_watchers) w->stop();
@@ -377,6 +382,7 @@ int Daemon::run() {
     d.start_calendars();
     d.reviewer.review();
     log::info("rapportd running (pid " + std::to_string(::getpid()) + ")");
+    service::notify("READY=1");
     d.io.run();
     // Shutting down: a second SIGTERM (systemd's, a test harness's) must not kill us half-way
     // through closing the store. Block, hand the signals back from Asio, ignore, unblock.

@@ -3,18 +3,31 @@
 #include "app/folder_watch.hpp"
 #include "app/log.hpp"
 #include "app/secret_command.hpp"
+#include "app/special_folders.hpp"
 #include "app/worker_pool.hpp"
+#include "imap_connection.hpp"
 
 namespace rapport {
 namespace {
 
-FolderRole role_of(const Mailbox& m, const std::string& folder) {
-    if (folder == m.sent) return FolderRole::sent;
+using namespace std::chrono_literals;
+
+FolderRole role_of(const std::string& sent, const std::string& folder) {
+    if (folder == sent) return FolderRole::sent;
     if (folder == "INBOX") return FolderRole::inbox;
     return FolderRole::other;
 }
 
 // Worst first: the mailbox shows the state of its least healthy folder.
+imap::Security security_of(Security s) {
+    switch (s) {
+        case Security::tls: return imap::Security::tls;
+        case Security::starttls: return imap::Security::starttls;
+        case Security::none: return imap::Security::none;
+    }
+    return imap::Security::tls;
+}
+
 int severity(FolderPhase p) {
     switch (p) {
         case FolderPhase::error: return 0;
@@ -81,19 +94,104 @@ void MailWatcher::password_ready(const std::optional<std::string>& password, con
         return;
     }
     password_failures_ = 0;
+    if (needs_folder_discovery(mailbox_)) return discover(*password);
+    start_folders(*password, mailbox_.sent.value_or("Sent"));
+}
+
+void MailWatcher::discover(const std::string& password) {
+    if (stopped_) return;
+    auto& s = state_.mailboxes[status_index_];
+    s.state = "connecting";
+    imap::ConnectionOptions options;
+    options.connect_timeout = 15s;
+    options.enable_condstore = false;
+    auto c = imap::ImapConnection::create(io_, options);
+    discovery_ = c;
     std::weak_ptr<MailWatcher> weak = weak_from_this();
-    for (const auto& f : mailbox_.watch) {
-        auto folder = std::make_shared<FolderWatch>(io_, state_, mailbox_, f, role_of(mailbox_, f), [weak]() {
+    std::weak_ptr<imap::ImapConnection> weak_conn = c;
+    // The connection keeps these handlers: they hold it and this watcher weakly (no cycle).
+    auto current = [weak, weak_conn]() -> std::shared_ptr<MailWatcher> {
+        auto self = weak.lock();
+        auto conn = weak_conn.lock();
+        return self && conn && self->discovery_ == conn && !self->stopped_ ? self : nullptr;
+    };
+    imap::Endpoint ep{mailbox_.imap.host, static_cast<std::uint16_t>(mailbox_.imap.port),
+                      security_of(mailbox_.imap.security), mailbox_.imap.ca_file, mailbox_.imap.allow_insecure};
+    c->connect(ep, {mailbox_.imap.username, password}, [current, password](const imap::Error& e) {
+        auto self = current();
+        if (!self) return;
+        if (e) return self->discovery_failed(password, e);
+        discover_special_folders(self->discovery_, self->mailbox_,
+                                 [current, password](const imap::Error& e2, const SpecialFolders& found) {
+                                     auto me = current();
+                                     if (!me) return;
+                                     if (e2) return me->discovery_failed(password, e2);
+                                     me->discovery_->close();
+                                     me->discovery_.reset();
+                                     me->discovery_failures_ = 0;
+                                     if (me->discovery_outage_) {
+                                         me->discovery_outage_ = false;
+                                         try {
+                                             me->state_.notify("sync_error", "", "Mailbox " + me->mailbox_.id + " is reachable again.",
+                                                               {{"source", me->mailbox_.id}, {"error", ""}, {"recovered", true}});
+                                         } catch (const StoreError& err) {
+                                             log::error("mailbox " + me->mailbox_.id + ": " + err.what());
+                                         }
+                                     }
+                                     log::info("mailbox " + me->mailbox_.id + ": the Sent folder is \"" +
+                                               found.sent.name + "\" (" + to_string(found.sent.source) + ")" +
+                                               (found.sent.exists ? "" : ", which the server does not list"));
+                                     me->start_folders(password, found.sent.name);
+                                 });
+    });
+}
+
+// Like a folder's connection: doubling from 1 s up to 5 min, a refused login at least 15 min
+// so that a wrong password never locks the account; one sync_error per outage.
+void MailWatcher::discovery_failed(const std::string& password, const imap::Error& e) {
+    if (auto c = std::move(discovery_)) c->close();
+    if (stopped_) return;
+    const bool auth = e.code == imap::Errc::auth_failed;
+    auto delay = std::min<std::chrono::milliseconds>(1s * (1LL << std::min(discovery_failures_, 16)), 5min);
+    if (auth) delay = std::max<std::chrono::milliseconds>(delay, 15min);
+    ++discovery_failures_;
+    auto& s = state_.mailboxes[status_index_];
+    s.state = "error";
+    s.last_error = std::string(imap::to_string(e.code)) + ": " + e.message +
+                   (auth ? " (check the username and password in the settings)" : "");
+    log::warning("mailbox " + mailbox_.id + ": finding the Sent folder: " + s.last_error + "; retrying in " +
+                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(delay).count()) + " s");
+    if (!discovery_outage_) {
+        discovery_outage_ = true;
+        try {
+            state_.notify("sync_error", "", "Mailbox " + mailbox_.id + " cannot be reached: " + s.last_error + ". Retrying.",
+                          {{"source", mailbox_.id}, {"error", s.last_error}, {"recovered", false}});
+        } catch (const StoreError& err) {
+            log::error("mailbox " + mailbox_.id + ": " + err.what());
+        }
+    }
+    std::weak_ptr<MailWatcher> weak = weak_from_this();
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([weak, password](const boost::system::error_code& ec) {
+        if (auto self = weak.lock(); self && !ec && !self->stopped_) self->discover(password);
+    });
+}
+
+void MailWatcher::start_folders(const std::string& password, const std::string& sent) {
+    std::weak_ptr<MailWatcher> weak = weak_from_this();
+    for (const auto& f : watched_folders(mailbox_, sent)) {
+        auto folder = std::make_shared<FolderWatch>(io_, state_, mailbox_, f, role_of(sent, f), [weak]() {
             if (auto self = weak.lock()) self->update_status();
         });
         folders_.push_back(folder);
     }
-    for (auto& f : folders_) f->start(*password);
+    for (auto& f : folders_) f->start(password);
 }
 
 void MailWatcher::stop() {
     stopped_ = true;
     retry_timer_.cancel();
+    if (auto c = std::move(discovery_)) c->close();
     for (auto& f : folders_) f->stop();
 }
 

@@ -3,9 +3,11 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "app/config_loader.hpp"
 #include "app/daemon.hpp"
+#include "app/first_run.hpp"
 #include "app/log.hpp"
 #include "rapport/version.hpp"
 #include "store/state_store.hpp"
@@ -17,7 +19,20 @@ void usage(std::FILE* out) {
                  "usage: rapportd --config SETTINGS.json      run the daemon in the foreground\n"
                  "       rapportd --check-config SETTINGS.json [--print-directory]\n"
                  "                                            validate settings and rules\n"
-                 "       rapportd --version\n");
+                 "       rapportd init --address ADDR --imap-host HOST [--name NAME] [--imap-port N]\n"
+                 "                     [--security tls|starttls|none] [--username U]\n"
+                 "                     [--password-command CMD | --password-stdin] [--rules PATH]\n"
+                 "                     [--config PATH]\n"
+                 "                                            first run: log in, find the Sent and\n"
+                 "                                            Drafts folders, write a settings file\n"
+                 "       rapportd --version                   print the version\n"
+                 "       rapportd --help                      print this help\n"
+                 "\n"
+                 "SIGHUP reloads the settings and the rules; SIGTERM and SIGINT stop the daemon.\n"
+                 "The settings file defaults to $XDG_CONFIG_HOME/rapport/settings.json for init and\n"
+                 "the systemd user unit (systemctl --user enable --now rapportd).\n"
+                 "\n"
+                 "Report bugs at the project's issue tracker.\n");
 }
 
 void print_directory(const rapport::Rules& rules) {
@@ -53,6 +68,8 @@ int check_config(const std::string& path, bool print) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc >= 2 && std::strcmp(argv[1], "init") == 0)
+        return rapport::run_init(std::vector<std::string>(argv + 2, argv + argc));
     std::string mode, path;
     bool print = false;
     for (int i = 1; i < argc; ++i) {

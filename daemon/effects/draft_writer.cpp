@@ -4,6 +4,7 @@
 
 #include "app/log.hpp"
 #include "app/secret_command.hpp"
+#include "app/special_folders.hpp"
 #include "app/worker_pool.hpp"
 #include "imap_connection.hpp"
 
@@ -24,13 +25,6 @@ imap::Security security_of(Security s) {
 // 10 s, 20 s, 40 s … capped at 30 min: a full mailbox or a server outage is fixed by a person,
 // and retrying faster would only fill the server's log.
 Seconds backoff(int attempts) { return std::min<Seconds>(Seconds{10LL << std::min(attempts, 12)}, Seconds{1800}); }
-
-bool has_attribute(const imap::ListEntry& e, const char* attribute) {
-    return std::any_of(e.attributes.begin(), e.attributes.end(), [&](const std::string& a) {
-        return a.size() == std::char_traits<char>::length(attribute) &&
-               std::equal(a.begin(), a.end(), attribute, [](char x, char y) { return std::tolower(x) == std::tolower(y); });
-    });
-}
 
 }  // namespace
 
@@ -167,33 +161,28 @@ void DraftWriter::connect(const std::string& password) {
     });
 }
 
-// The Drafts folder: the one the server marks \Drafts (RFC 6154), else the configured name;
-// created when it does not exist.
+// The Drafts folder (app/special_folders.hpp: folders.drafts, else the one the server marks
+// \Drafts, else "Drafts"), created when it does not exist.
 void DraftWriter::find_folder() {
     std::weak_ptr<DraftWriter> weak = weak_from_this();
-    auto c = conn_;
-    std::weak_ptr<imap::ImapConnection> weak_conn = c;
-    c->list([weak, weak_conn](const imap::Error& e, const std::vector<imap::ListEntry>& entries) {
+    std::weak_ptr<imap::ImapConnection> weak_conn = conn_;
+    discover_special_folders(conn_, mailbox_, [weak, weak_conn](const imap::Error& e, const SpecialFolders& found) {
         auto self = weak.lock();
         if (!self || self->stopped_ || self->conn_ != weak_conn.lock()) return;
         if (e) return self->failed("LIST: " + e.message);
-        std::string special, configured;
-        for (const auto& entry : entries) {
-            if (has_attribute(entry, "\\Drafts") && special.empty()) special = entry.name;
-            if (entry.name == self->mailbox_.drafts && !has_attribute(entry, "\\Noselect")) configured = entry.name;
-        }
-        if (!special.empty() || !configured.empty()) {
-            self->folder_ = !special.empty() ? special : configured;
+        const ChosenFolder drafts = found.drafts;
+        if (drafts.exists) {
+            self->folder_ = drafts.name;
             return self->open_folder();
         }
-        log::info("drafts for " + self->mailbox_.id + ": creating the folder \"" + self->mailbox_.drafts + "\"");
-        self->conn_->create(self->mailbox_.drafts, [weak, weak_conn](const imap::Error& e2) {
+        log::info("drafts for " + self->mailbox_.id + ": creating the folder \"" + drafts.name + "\"");
+        self->conn_->create(drafts.name, [weak, weak_conn, drafts](const imap::Error& e2) {
             auto me = weak.lock();
             if (!me || me->stopped_ || me->conn_ != weak_conn.lock()) return;
             if (e2 && e2.response_code != "ALREADYEXISTS")
-                return me->failed("cannot create the Drafts folder \"" + me->mailbox_.drafts + "\": " + e2.message +
+                return me->failed("cannot create the Drafts folder \"" + drafts.name + "\": " + e2.message +
                                   " (create it, or set folders.drafts in the settings)");
-            me->folder_ = me->mailbox_.drafts;
+            me->folder_ = drafts.name;
             me->open_folder();
         });
     });

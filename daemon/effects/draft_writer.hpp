@@ -4,7 +4,7 @@
 //
 // An intent (written by whoever decided the draft, in the same transaction as the decision)
 // holds the finished message, whose X-Rapport-Draft header carries a stable id. Executing it:
-//   1. connect, find the Drafts folder (SPECIAL-USE \Drafts, else the configured name), create
+//   1. connect, find the Drafts folder (folders.drafts, else SPECIAL-USE \Drafts, else "Drafts"), create
 //      it when missing, EXAMINE it;
 //   2. reconcile: UID SEARCH HEADER X-Rapport-Draft <id> — a crash or a dropped connection
 //      after an APPEND that the server took must not make a second copy;

@@ -45,9 +45,11 @@ struct Mailbox {
     ServerEndpoint imap;
     std::optional<ServerEndpoint> smtp;
     std::optional<Submission> submission;  // requires smtp
-    std::vector<std::string> watch{"INBOX", "Sent"};
-    std::string sent = "Sent";
-    std::string drafts = "Drafts";
+    // Absent: found on the server (app/special_folders.hpp) — the folder marked \Sent or
+    // \Drafts (RFC 6154 SPECIAL-USE), else "Sent" or "Drafts"; watch: INBOX and that Sent.
+    std::optional<std::vector<std::string>> watch;
+    std::optional<std::string> sent;
+    std::optional<std::string> drafts;
     bool idle = true;
     Seconds poll_interval{60};
 };

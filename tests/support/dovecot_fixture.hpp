@@ -10,6 +10,7 @@
 //                                                                 //   trusted CA in ca_file()
 //   DovecotFixture::Options o; o.seed = {{"INBOX", 5000}};       // maildir files written before
 //   DovecotFixture big(o);                                       // start: fastest way to fill
+//   o.folders = {"Sent Items"}; o.special_use = {{"Sent Items", "\\Sent"}};  // SPECIAL-USE names
 //   dovecot.append("INBOX", message);                            // doveadm save while running
 //   dovecot.recreate_folder("Sent");                             // new UIDVALIDITY
 //   auto flags = dovecot.flags("INBOX");                         // uid -> "\Seen \Flagged"
@@ -56,6 +57,8 @@ public:
         // Folders filled with sample_message(1..n) before start (maildir files written directly).
         std::vector<std::pair<std::string, std::size_t>> seed;
         std::vector<std::string> folders = {"Sent", "Drafts"};  // created empty before start
+        // RFC 6154 attributes the server announces in LIST: folder -> "\\Sent", "\\Drafts" …
+        std::vector<std::pair<std::string, std::string>> special_use = {{"Sent", "\\Sent"}, {"Drafts", "\\Drafts"}};
     };
 
     DovecotFixture() : DovecotFixture(Options{}) {}
@@ -280,9 +283,10 @@ private:
           << "passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u " << d
           << "/passwd\n}\n"
           << "userdb {\n  driver = passwd-file\n  args = username_format=%u " << d << "/passwd\n}\n"
-          << "namespace inbox {\n  inbox = yes\n  separator = /\n"
-          << "  mailbox Sent {\n    special_use = \\Sent\n  }\n"
-          << "  mailbox Drafts {\n    special_use = \\Drafts\n  }\n}\n"
+          << "namespace inbox {\n  inbox = yes\n  separator = /\n";
+        for (const auto& [folder, attribute] : options_.special_use)
+            c << "  mailbox \"" << folder << "\" {\n    special_use = " << attribute << "\n  }\n";
+        c << "}\n"
           << "service imap-login {\n  inet_listener imap {\n    address = 127.0.0.1\n    port = "
           << port_ << "\n  }\n  inet_listener imaps {\n    address = 127.0.0.1\n    port = "
           << tls_port_ << "\n" << (options_.tls ? "    ssl = yes\n" : "") << "  }\n";

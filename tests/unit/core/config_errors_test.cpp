@@ -98,6 +98,23 @@ TEST_CASE("defaults fill what the files leave out", "[config]") {
     CHECK(settings.settings->state_dir == "/home/u/.state/rapport");
     CHECK(settings.settings->token_file == "/run/user/1000/rapport/token");
     CHECK(settings.settings->api_port == 7717);
+
+    // Folders left out are found on the server (SPECIAL-USE), so they stay unset here.
+    auto mailbox = parse_settings(R"({"rules": "r.json", "mailboxes": [{"id": "w",
+        "imap": {"host": "imap.example", "username": "u", "password": "p"}}]})", "s.json", ctx);
+    REQUIRE(mailbox.settings);
+    const auto& m = mailbox.settings->mailboxes.at(0);
+    CHECK_FALSE(m.sent);
+    CHECK_FALSE(m.drafts);
+    CHECK_FALSE(m.watch);
+    auto configured = parse_settings(R"({"rules": "r.json", "mailboxes": [{"id": "w",
+        "imap": {"host": "imap.example", "username": "u", "password": "p"},
+        "folders": {"sent": "Sent Items", "drafts": "Brouillons", "watch": ["INBOX"]}}]})", "s.json", ctx);
+    REQUIRE(configured.settings);
+    const auto& c = configured.settings->mailboxes.at(0);
+    CHECK(c.sent == std::optional<std::string>("Sent Items"));
+    CHECK(c.drafts == std::optional<std::string>("Brouillons"));
+    CHECK(c.watch == std::optional<std::vector<std::string>>(std::vector<std::string>{"INBOX"}));
 }
 
 TEST_CASE("hostile rules text never crashes and always explains", "[config]") {
