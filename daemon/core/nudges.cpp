@@ -11,10 +11,14 @@ std::string champion_of(const Account& account) {
     return {};
 }
 
+// "45 days", "6 hours", "3 seconds": how a person says how long ago the loss was.
 std::string days(Seconds s) {
-    const auto d = s.count() / 86400;
-    if (d * 86400 == s.count()) return std::to_string(d) + (d == 1 ? " day" : " days");
-    return format_duration(s);
+    const auto n = s.count();
+    auto unit = [](int64_t count, const char* one) { return std::to_string(count) + " " + one + (count == 1 ? "" : "s"); };
+    if (n % 86400 == 0) return unit(n / 86400, "day");
+    if (n % 3600 == 0) return unit(n / 3600, "hour");
+    if (n % 60 == 0) return unit(n / 60, "minute");
+    return unit(n, "second");
 }
 
 }  // namespace
