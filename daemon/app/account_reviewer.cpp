@@ -76,17 +76,7 @@ void AccountReviewer::review() {
                 for (auto id : d.cancel) tx.set_nudge(id, NudgeState::cancelled, std::nullopt);
                 for (auto id : d.close) tx.set_nudge(id, NudgeState::done, std::nullopt);
                 for (const auto& p : d.add) tx.add_nudge(p, now);
-                for (const auto& loss : d.losses) {
-                    DealRecord deal;
-                    deal.account = loss.account;
-                    deal.state = DealState::lost;
-                    deal.lost_at = loss.lost_at;
-                    deal.competitor = loss.competitor;
-                    deal.delivery = loss.delivery ? format_date(*loss.delivery) : "";
-                    deal.note = "from the rules";
-                    deal.updated = now;
-                    tx.set_deal(deal);
-                }
+                for (const auto& loss : d.losses) tx.set_deal(DealRecord::lost(loss, "from the rules", now));
                 for (const auto& account : d.unlosses)
                     if (auto deal = tx.deal(account)) {
                         deal->state = DealState::reopened;

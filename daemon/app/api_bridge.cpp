@@ -85,15 +85,7 @@ std::vector<Nudge> ApiBridge::record_loss(const LossReport& loss, const std::vec
     // told "done" finds all of it after a restart, or none of it was done.
     auto stored = state_.store->write([&](WriteTx& tx) {
         tx.cancel_open_nudges(loss.account);
-        DealRecord deal;
-        deal.account = loss.account;
-        deal.state = DealState::lost;
-        deal.lost_at = loss.lost_at;
-        deal.competitor = loss.competitor;
-        deal.delivery = loss.delivery ? format_date(*loss.delivery) : "";
-        deal.note = loss.note;
-        deal.updated = loss.lost_at;
-        tx.set_deal(deal);
+        tx.set_deal(DealRecord::lost(loss, loss.note, loss.lost_at));
         std::vector<Nudge> out;
         for (const auto& p : planned) out.push_back(tx.add_nudge(p, loss.lost_at));
         return out;

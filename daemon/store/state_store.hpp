@@ -81,6 +81,19 @@ struct DealRecord {
     std::string delivery;  // ISO date or empty
     std::string note;
     TimePoint updated;
+
+    // The record of a loss (deal.lost, or the rules' stage "lost").
+    static DealRecord lost(const LossReport& loss, const std::string& note, TimePoint updated) {
+        DealRecord d;
+        d.account = loss.account;
+        d.state = DealState::lost;
+        d.lost_at = loss.lost_at;
+        d.competitor = loss.competitor;
+        d.delivery = loss.delivery ? format_date(*loss.delivery) : "";
+        d.note = note;
+        d.updated = updated;
+        return d;
+    }
 };
 
 struct EndedMeeting {

@@ -208,16 +208,22 @@ async def second_after_restart(port, token, lost, after):
     await ws.close()
 
 
-def crash_scenario():
-    workdir = tempfile.mkdtemp(prefix="rapport-nudges-kill-")
+def write_config(workdir, nudges):
+    """Rules with these loss nudges and settings with a free API port; returns the port."""
     port = free_port()
     rules = json.loads(json.dumps(RULES))
-    rules["rules"]["loss"]["nudges"] = ["PT2S", "PT5S"]
+    rules["rules"]["loss"]["nudges"] = nudges
     with open(f"{workdir}/rules.json", "w") as f:
         json.dump(rules, f)
     with open(f"{workdir}/settings.json", "w") as f:
         json.dump({"user": {"name": "Bob Rep", "address": "bob@vendor.example"}, "rules": "rules.json",
                    "state_dir": "state", "api": {"port": port, "token_file": "state/token"}}, f)
+    return port
+
+
+def crash_scenario():
+    workdir = tempfile.mkdtemp(prefix="rapport-nudges-kill-")
+    port = write_config(workdir, ["PT2S", "PT5S"])
     daemon = Daemon(workdir)
     try:
         daemon.start()
@@ -234,12 +240,7 @@ def crash_scenario():
 
 def main():
     workdir = tempfile.mkdtemp(prefix="rapport-nudges-")
-    port = free_port()
-    with open(f"{workdir}/rules.json", "w") as f:
-        json.dump(RULES, f)
-    with open(f"{workdir}/settings.json", "w") as f:
-        json.dump({"user": {"name": "Bob Rep", "address": "bob@vendor.example"}, "rules": "rules.json",
-                   "state_dir": "state", "api": {"port": port, "token_file": "state/token"}}, f)
+    port = write_config(workdir, RULES["rules"]["loss"]["nudges"])
     daemon = Daemon(workdir)
     try:
         daemon.start()
