@@ -2,7 +2,7 @@
 
 #include "app/folder_watch.hpp"
 #include "app/log.hpp"
-#include "app/secret_command.hpp"
+#include "app/imap_login.hpp"
 #include "app/worker_pool.hpp"
 
 namespace rapport {
@@ -37,29 +37,18 @@ MailWatcher::MailWatcher(boost::asio::io_context& io, WorkerPool& pool, DaemonSt
 MailWatcher::~MailWatcher() { stop(); }
 
 void MailWatcher::start() {
-    if (mailbox_.imap.password.command.empty()) return password_ready(mailbox_.imap.password.value, "");
+    // An access token is fetched by each folder for each of its connections (it expires).
+    if (secret_per_connection(mailbox_.imap)) return password_ready(std::string(), "");
     fetch_password();
 }
 
 // password_command blocks (it may ask an agent or a keyring): run it on the pool. Its result
 // comes back only while this watcher lives; a reload that replaced it drops the answer.
 void MailWatcher::fetch_password() {
-    struct Outcome {
-        std::optional<std::string> password;
-        std::string error;
-    };
-    auto argv = mailbox_.imap.password.command;
     std::weak_ptr<MailWatcher> weak = weak_from_this();
-    pool_.submit<Outcome>(
-        weak,
-        [argv]() {
-            Outcome o;
-            o.password = run_password_command(argv, std::chrono::seconds(30), o.error);
-            return o;
-        },
-        [weak](Outcome o) {
-            if (auto self = weak.lock()) self->password_ready(o.password, o.error);
-        });
+    fetch_secret(pool_, weak, mailbox_.imap, [weak](std::optional<std::string> password, const std::string& error) {
+        if (auto self = weak.lock()) self->password_ready(password, error);
+    });
 }
 
 void MailWatcher::password_ready(const std::optional<std::string>& password, const std::string& error) {
@@ -83,7 +72,7 @@ void MailWatcher::password_ready(const std::optional<std::string>& password, con
     password_failures_ = 0;
     std::weak_ptr<MailWatcher> weak = weak_from_this();
     for (const auto& f : mailbox_.watch) {
-        auto folder = std::make_shared<FolderWatch>(io_, state_, mailbox_, f, role_of(mailbox_, f), [weak]() {
+        auto folder = std::make_shared<FolderWatch>(io_, pool_, state_, mailbox_, f, role_of(mailbox_, f), [weak]() {
             if (auto self = weak.lock()) self->update_status();
         });
         folders_.push_back(folder);
