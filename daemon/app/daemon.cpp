@@ -267,6 +267,11 @@ struct Daemon::Impl {
                 notify_config(true, {}, "Rules updated from " + url + ": " + describe_directory(state.directory->rules()) + ".");
             },
             [this, url](const Diagnostics& problems, bool refused) {
+                if (problems.empty()) {
+                    log::info("rules: " + url + " answers again; the rules in force are its current version");
+                    state.reload_errors.clear();
+                    return;
+                }
                 state.reload_errors = problems;
                 for (const auto& d : problems) log::error("rules: " + d.to_string());
                 if (!refused) {

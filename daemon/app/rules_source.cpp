@@ -378,6 +378,8 @@ void RulesRefresher::done(UrlRulesCheck result) {
     switch (result.kind) {
         case UrlRulesCheck::Kind::not_modified:
             log::debug("rules: " + settings_->rules_url + " is unchanged");
+            // The server is back (or the broken version was withdrawn): the problem is over.
+            if (!last_problem_.empty() && on_problem_) on_problem_({}, false);
             last_problem_.clear();
             break;
         case UrlRulesCheck::Kind::updated:

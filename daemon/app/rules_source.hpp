@@ -77,7 +77,8 @@ RulesResult cached_url_rules(const Settings& settings);
 // Re-checks the URL every settings.rules_refresh (and when asked, e.g. after SIGHUP) on the
 // worker pool; the outcome comes back on the io thread. Only a changed, valid version reaches
 // on_rules; a refused or unreachable one reaches on_problem — once per distinct problem, so an
-// outage of hours is one notification, not one per check.
+// outage of hours is one notification, not one per check — and on_problem with no diagnostics
+// says that the last problem is over (the URL answers 304 again).
 class RulesRefresher : public std::enable_shared_from_this<RulesRefresher> {
 public:
     using RulesHandler = std::function<void(std::shared_ptr<const Rules>)>;
