@@ -31,7 +31,7 @@ const char* secret_name(const ServerEndpoint& s) { return s.auth == Auth::passwo
 std::string login_refused_hint(const ServerEndpoint& s) {
     if (s.auth == Auth::password) return "check the username and password in the settings";
     return "check that the password_command prints a current access token for \"" + s.username +
-           "\" (run it by hand; the token may need to be authorized again)";
+           "\": run it by hand, its helper may need to be authorized again";
 }
 
 void fetch_secret(WorkerPool& pool, std::weak_ptr<const void> owner, const ServerEndpoint& server,

@@ -550,11 +550,10 @@ void Client::handle_tagged(Response& r) {
         case Command::Kind::login: {
             if (!ok) {
                 if (s.kind == StatusKind::no) err.code = Errc::auth_failed;
-                if (cmd->oauth) {
-                    err.message += cmd->sasl_error.empty() ? " (the server refused the access token"
-                                                           : " (the server refused the access token: " + cmd->sasl_error;
-                    err.message += "; the token command may print an expired token, or one for another account)";
-                }
+                // What to do about it is the caller's to say (it knows where the token came from).
+                if (cmd->oauth)
+                    err.message += cmd->sasl_error.empty() ? " (the server refused the access token)"
+                                                           : " (the server refused the access token: " + cmd->sasl_error + ")";
                 cmd->complete(err);
                 break;
             }
