@@ -58,7 +58,7 @@ TEST_CASE("a program that does not answer is killed at the timeout", "[secret_co
 TEST_CASE("a program that closes its output and goes on running is killed at the timeout", "[secret_command]") {
     std::string error;
     const auto t0 = std::chrono::steady_clock::now();
-    CHECK_FALSE(run({"/bin/sh", "-c", "echo token; exec >&-; sleep 30"}, error, std::chrono::seconds(1)));
+    CHECK_FALSE(run({"/bin/sh", "-c", "echo token; exec >&- 2>&-; exec sleep 30"}, error, std::chrono::seconds(1)));
     CHECK(std::chrono::steady_clock::now() - t0 < 5s);
     CHECK(error == "password_command /bin/sh did not answer within 1 s; check that it runs without asking for input");
 }
