@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/rules_source.hpp"
 #include "rapport/json_text.hpp"
 #include "rapport/summary_draft.hpp"
 
@@ -95,6 +96,12 @@ RulesResult load_summary_template(RulesResult parsed, const std::string& rules_p
 
 }  // namespace
 
+RulesResult rules_from_text(const std::string& text, const std::string& name, const std::string& relative_to) {
+    RulesResult result = parse_rules(text, name);
+    if (!result.rules || result.rules->rules.summary_drafts.template_file.empty()) return result;
+    return load_summary_template(std::move(result), relative_to);
+}
+
 RulesResult load_rules(const std::string& rules_path) {
     RulesResult result;
     std::string error;
@@ -105,12 +112,48 @@ RulesResult load_rules(const std::string& rules_path) {
         result.diagnostics.back().file.clear();
         return result;
     }
-    result = parse_rules(*text, rules_path);
-    if (!result.rules || result.rules->rules.summary_drafts.template_file.empty()) return result;
-    return load_summary_template(std::move(result), rules_path);
+    return rules_from_text(*text, rules_path, rules_path);
 }
 
-LoadedConfig load_config(const std::string& settings_path) {
+namespace {
+
+// Rules from a URL (rules_source.hpp). At start-up the last good copy is enough (the daemon
+// checks the URL once it runs); without one the URL must answer now. --check-config always
+// asks the URL and keeps nothing. A reload (on the worker pool) asks the URL and falls back to
+// the copy when the server cannot be reached; a version that arrives broken refuses the reload.
+RulesResult url_rules(const Settings& s, ConfigPurpose purpose, std::vector<std::string>& warnings) {
+    if (purpose == ConfigPurpose::start) {
+        auto cached = cached_url_rules(s);
+        if (cached.rules) return cached;
+    }
+    UrlRulesOptions options;
+    options.conditional = purpose == ConfigPurpose::reload;
+    options.write_cache = purpose != ConfigPurpose::check;
+    auto checked = check_rules_url(s, options);
+    RulesResult out;
+    switch (checked.kind) {
+        case UrlRulesCheck::Kind::updated: out.rules = checked.rules; return out;
+        case UrlRulesCheck::Kind::not_modified: return cached_url_rules(s);
+        case UrlRulesCheck::Kind::refused: out.diagnostics = checked.diagnostics; return out;
+        case UrlRulesCheck::Kind::unreachable: break;
+    }
+    if (purpose == ConfigPurpose::reload) {
+        auto cached = cached_url_rules(s);
+        if (cached.rules) {
+            for (const auto& d : checked.diagnostics) warnings.push_back(d.to_string() + "; using the last good copy");
+            return cached;
+        }
+    }
+    out.diagnostics = checked.diagnostics;
+    if (purpose != ConfigPurpose::check)
+        for (auto& d : out.diagnostics)
+            d.message += "; there is no copy from an earlier fetch in " + s.rules_file + " to start with";
+    return out;
+}
+
+}  // namespace
+
+LoadedConfig load_config(const std::string& settings_path, ConfigPurpose purpose) {
     LoadedConfig out;
     std::string error;
     auto text = read_text_file(settings_path, 1u << 20, error);
@@ -135,7 +178,8 @@ LoadedConfig load_config(const std::string& settings_path) {
         out.warnings.push_back(settings_path + " holds a password and is readable by others (mode " +
                                mode + "); run: chmod 600 " + settings_path);
     }
-    auto rules = load_rules(out.settings->rules_file);
+    auto rules = out.settings->rules_url.empty() ? load_rules(out.settings->rules_file)
+                                                 : url_rules(*out.settings, purpose, out.warnings);
     if (!rules.rules) {
         out.diagnostics = std::move(rules.diagnostics);
         return out;

@@ -25,9 +25,20 @@ std::optional<std::string> read_text_file(const std::string& path, std::size_t m
 
 PathContext path_context_for(const std::string& settings_path);
 
-LoadedConfig load_config(const std::string& settings_path);
+// Why the files are read; it matters only for rules from an https URL (rules_source.hpp):
+//   start:  the last good copy if there is one (the daemon then checks the URL), else the URL;
+//   check:  --check-config: always the URL, nothing cached;
+//   reload: the URL (conditional GET), the last good copy when the server is unreachable.
+// The URL is fetched synchronously: a reload must run this on the worker pool.
+enum class ConfigPurpose { start, check, reload };
+
+LoadedConfig load_config(const std::string& settings_path, ConfigPurpose purpose = ConfigPurpose::start);
 
 // Just the rules (for a reload that keeps the settings).
 RulesResult load_rules(const std::string& rules_path);
+
+// Rules from text (a fetched copy): parsed, with the summary template (if it names one) read
+// relative to the folder of `relative_to`.
+RulesResult rules_from_text(const std::string& text, const std::string& name, const std::string& relative_to);
 
 }  // namespace rapport

@@ -24,6 +24,7 @@
 #include "app/mail_watcher.hpp"
 #include "app/service_notify.hpp"
 #include "app/nudge_timer.hpp"
+#include "app/rules_source.hpp"
 #include "effects/draft_writer.hpp"
 #include "effects/summary_planner.hpp"
 #include "app/worker_pool.hpp"
@@ -67,6 +68,10 @@ struct Daemon::Impl {
     std::vector<std::vector<CalendarOccurrence>> occurrences;  // per calendar, as last read
     // Wall-clock timer: meetings end at calendar times, which a suspended laptop must honour.
     boost::asio::system_timer meeting_timer{io};
+    // Rules from an https URL: re-checked on a schedule (app/rules_source.hpp).
+    std::shared_ptr<RulesRefresher> rules_refresher;
+    // Owner of the reloads running on the pool: their result is dropped once the daemon goes.
+    std::shared_ptr<int> reload_owner = std::make_shared<int>(0);
 
     void start_calendars() {
         calendar_watchers.clear();  // stops them; a fetch still running on the pool is dropped
@@ -186,7 +191,7 @@ struct Daemon::Impl {
         std::string f = s.user_address;
         for (const auto& m : s.mailboxes) {
             f += "\n" + m.id + "|" + m.imap.host + "|" + std::to_string(m.imap.port) + "|" + to_string(m.imap.security) +
-                 "|" + m.imap.username + "|" + m.imap.password.value + "|" + m.imap.ca_file + "|" +
+                 "|" + m.imap.username + "|" + to_string(m.imap.auth) + "|" + m.imap.password.value + "|" + m.imap.ca_file + "|" +
                  (m.imap.allow_insecure ? "1" : "0") + "|" + m.sent.value_or("\\Sent") + "|" + m.drafts.value_or("\\Drafts") + "|" + (m.idle ? "1" : "0") + "|" +
                  std::to_string(m.poll_interval.count());
             for (const auto& a : m.imap.password.command) f += "|c:" + a;
@@ -240,8 +245,7 @@ struct Daemon::Impl {
             if (ec) return;
             if (sig == SIGHUP) {
                 service::notify_reloading();
-                reload();
-                service::notify("READY=1");  // also after a refused reload: the old config runs on
+                reload();  // READY=1 once the new config is applied (or refused)
                 wait_for_signal();
             } else {
                 log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
@@ -250,8 +254,47 @@ struct Daemon::Impl {
         });
     }
 
+    // A new version of the URL's rules installs like a reload of a local file; a broken one
+    // is refused the same way (status, log, `config` notification) and the last good stays.
+    void start_rules_refresher(std::chrono::milliseconds first_check) {
+        if (rules_refresher) rules_refresher->stop();
+        rules_refresher.reset();
+        if (state.settings->rules_url.empty()) return;
+        log::debug("rules: re-checking " + state.settings->rules_url + " every " +
+                   std::to_string(state.settings->rules_refresh.count()) + " s");
+        const std::string url = state.settings->rules_url;
+        rules_refresher = std::make_shared<RulesRefresher>(
+            io, pool, state.settings,
+            [this, url](std::shared_ptr<const Rules> rules) {
+                install(std::move(rules));
+                meetings_changed();
+                log::info("rules updated from " + url + ": " + describe_directory(state.directory->rules()));
+                notify_config(true, {}, "Rules updated from " + url + ": " + describe_directory(state.directory->rules()) + ".");
+            },
+            [this, url](const Diagnostics& problems, bool refused) {
+                if (problems.empty()) {
+                    log::info("rules: " + url + " answers again; the rules in force are its current version");
+                    state.reload_errors.clear();
+                    return;
+                }
+                state.reload_errors = problems;
+                for (const auto& d : problems) log::error("rules: " + d.to_string());
+                if (!refused) {
+                    log::warning("rules: " + url + " cannot be reached; the rules loaded at " +
+                                 format_datetime(state.rules_loaded_at) + " stay in force");
+                    return;
+                }
+                notify_config(false, problems, "The rules published at " + url + " were refused (" +
+                                                   std::to_string(problems.size()) +
+                                                   (problems.size() == 1 ? " error" : " errors") +
+                                                   "); the previous rules stay in force.");
+            });
+        rules_refresher->start(first_check);
+    }
+
     void stop() {
         service::notify("STOPPING=1");
+        if (rules_refresher) rules_refresher->stop();
         for (auto& w : mail_watchers) w->stop();
         for (auto& w : draft_writers) w->stop();
         for (auto& w : calendar_watchers) w->stop();
@@ -281,9 +324,19 @@ struct Daemon::Impl {
         }
     }
 
+    // Read and checked on the pool (rules from a URL are fetched), applied here.
     void reload() {
         log::info("SIGHUP: reloading " + state.settings_path);
-        LoadedConfig next = load_config(state.settings_path);
+        const std::string path = state.settings_path;
+        pool.submit<LoadedConfig>(
+            reload_owner, [path]() { return load_config(path, ConfigPurpose::reload); },
+            [this](LoadedConfig next) {
+                apply_reload(std::move(next));
+                service::notify("READY=1");  // also after a refused reload: the old config runs on
+            });
+    }
+
+    void apply_reload(LoadedConfig next) {
         for (const auto& w : next.warnings) log::warning(w);
         if (!next.ok()) {
             state.reload_errors = next.diagnostics;
@@ -313,6 +366,8 @@ struct Daemon::Impl {
         }
         meetings_changed();  // the directory may have changed who is a customer
         reviewer.review();   // owners, losses and stages may have changed
+        // The reload just asked the URL: the next look is a full interval away.
+        start_rules_refresher(std::chrono::duration_cast<std::chrono::milliseconds>(state.settings->rules_refresh));
         log::info("rules loaded: " + describe_directory(state.directory->rules()));
         notify_config(true, {}, "Rules reloaded: " + describe_directory(state.directory->rules()) + ".");
     }
@@ -381,6 +436,8 @@ int Daemon::run() {
     d.start_watchers();
     d.start_calendars();
     d.reviewer.review();
+    // Started from the last good copy (or a fetch just now): ask the URL for news at once.
+    d.start_rules_refresher(std::chrono::milliseconds(0));
     log::info("rapportd running (pid " + std::to_string(::getpid()) + ")");
     service::notify("READY=1");
     d.io.run();

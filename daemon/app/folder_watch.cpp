@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <random>
 
+#include "app/imap_login.hpp"
 #include "app/log.hpp"
 #include "effects/fyi_planner.hpp"
 #include "imap_connection.hpp"
@@ -60,15 +61,6 @@ void add_automation(MessageSummary& m, std::string_view header_block) {
     m.failed_recipients = f.failed_recipients;
 }
 
-imap::Security security_of(Security s) {
-    switch (s) {
-        case Security::tls: return imap::Security::tls;
-        case Security::starttls: return imap::Security::starttls;
-        case Security::none: return imap::Security::none;
-    }
-    return imap::Security::tls;
-}
-
 // Header fields fetched for every message: what the decisions need, never bodies.
 const std::vector<std::string>& header_fields() {
     static const std::vector<std::string> fields = {"FROM", "TO", "CC", "DATE", "SUBJECT", "MESSAGE-ID",
@@ -95,9 +87,9 @@ const char* to_string(FolderPhase p) {
     return "error";
 }
 
-FolderWatch::FolderWatch(boost::asio::io_context& io, DaemonState& state, Mailbox mailbox, std::string folder,
-                         FolderRole role, std::function<void()> on_status)
-    : io_(io), state_(state), mailbox_(std::move(mailbox)), folder_(std::move(folder)), role_(role),
+FolderWatch::FolderWatch(boost::asio::io_context& io, WorkerPool& pool, DaemonState& state, Mailbox mailbox,
+                         std::string folder, FolderRole role, std::function<void()> on_status)
+    : io_(io), pool_(pool), state_(state), mailbox_(std::move(mailbox)), folder_(std::move(folder)), role_(role),
       on_status_(std::move(on_status)), timer_(io), batch_(mailbox_.id, folder_) {}
 
 FolderWatch::~FolderWatch() = default;
@@ -127,14 +119,48 @@ void FolderWatch::connect() {
     if (stopped_) return;
     log::debug(where() + ": connecting to " + mailbox_.imap.host + ":" + std::to_string(mailbox_.imap.port));
     set_phase(FolderPhase::connecting);
+    if (!secret_per_connection(mailbox_.imap)) return open_connection(password_);
+    // An access token expires: ask for one for this connection, so a reconnect after the
+    // hour (or after the server refused the old one) logs in with a new token.
+    std::weak_ptr<FolderWatch> weak_self = weak_from_this();
+    fetch_secret(pool_, weak_self, mailbox_.imap, [weak_self](std::optional<std::string> token, const std::string& error) {
+        auto self = weak_self.lock();
+        if (!self || self->stopped_) return;
+        if (!token) return self->secret_failed(error);
+        self->secret_failures_ = 0;
+        self->open_connection(*token);
+    });
+}
+
+// The token command failed (hung, printed nothing, not authorized yet): no connection was
+// made, so this is retried sooner than a refused login, and raises one sync_error per outage.
+void FolderWatch::secret_failed(const std::string& error) {
+    const auto delay = backoff(secret_failures_, 5s, 10min);
+    ++secret_failures_;
+    report_.last_error = error + "; retrying in " + std::to_string(delay.count() / 1000) + " s";
+    log::error(where() + ": " + report_.last_error);
+    if (!in_outage_) {
+        in_outage_ = true;
+        notify_sync_error(error, false);
+    }
+    set_phase(FolderPhase::error);
+    std::weak_ptr<FolderWatch> weak_self = weak_from_this();
+    timer_.expires_after(delay);
+    timer_.async_wait([weak_self](const boost::system::error_code& ec) {
+        auto self = weak_self.lock();
+        if (self && !ec && !self->stopped_) self->connect();
+    });
+}
+
+void FolderWatch::open_connection(const std::string& secret) {
+    if (stopped_) return;
     imap::ConnectionOptions options;
     // Connect, TLS, greeting and login within 15 s: a server that accepts and then says
     // nothing (seen with a Dovecot restarting under us) is retried instead of waited on.
     options.connect_timeout = 15s;
     auto c = imap::ImapConnection::create(io_, options);
     conn_ = c;
-    imap::Endpoint ep{mailbox_.imap.host, static_cast<std::uint16_t>(mailbox_.imap.port),
-                      security_of(mailbox_.imap.security), mailbox_.imap.ca_file, mailbox_.imap.allow_insecure};
+    const imap::Endpoint ep = imap_endpoint(mailbox_.imap);
     // The connection keeps these handlers: they hold it weakly, or it would keep itself
     // alive past close() (LeakSanitizer caught that cycle).
     std::weak_ptr<FolderWatch> weak_self = weak_from_this();
@@ -149,7 +175,7 @@ void FolderWatch::connect() {
         auto self = weak_self.lock();
         if (self && self->current(weak_conn.lock())) self->on_unsolicited(ev);
     });
-    c->connect(ep, {mailbox_.imap.username, password_}, on_current<const imap::Error&>(c, [](FolderWatch& self, const imap::Error& e) {
+    c->connect(ep, imap_credentials(mailbox_.imap, secret), on_current<const imap::Error&>(c, [](FolderWatch& self, const imap::Error& e) {
         if (e) return self.fail(e);
         self.conn_->examine(self.folder_, self.on_current<const imap::Error&, const imap::MailboxInfo&>(
             self.conn_, [](FolderWatch& me, const imap::Error& e2, const imap::MailboxInfo& info) {
@@ -548,10 +574,14 @@ void FolderWatch::fail(const imap::Error& e) {
     const auto base = backoff(server_failures_, 1s, 5min);
     const auto delay = jittered(auth ? std::max<std::chrono::milliseconds>(base, 15min) : base);
     ++server_failures_;
-    report_.last_error = std::string(imap::to_string(e.code)) + ": " + e.message +
-                         (auth ? " (check the username and password in the settings)" : "");
     char in[32];
     std::snprintf(in, sizeof in, "%.1f s", static_cast<double>(delay.count()) / 1000.0);
+    // A refused login says how long it waits, so the user knows why nothing happens for a
+    // while after fixing the password or the token command (a restart tries at once).
+    report_.last_error = std::string(imap::to_string(e.code)) + ": " + e.message +
+                         (auth ? " (" + login_refused_hint(mailbox_.imap) + "; next attempt in " +
+                                     std::to_string(delay.count() / 60000) + " min)"
+                               : "");
     log::warning(where() + ": " + report_.last_error + "; retrying in " + in);
     if (!in_outage_) {
         in_outage_ = true;

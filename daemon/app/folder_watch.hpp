@@ -46,12 +46,16 @@ struct FolderReport {
     int64_t messages_seen = 0;
 };
 
+class WorkerPool;
+
 class FolderWatch : public std::enable_shared_from_this<FolderWatch> {
 public:
-    FolderWatch(boost::asio::io_context& io, DaemonState& state, Mailbox mailbox, std::string folder,
-                FolderRole role, std::function<void()> on_status);
+    FolderWatch(boost::asio::io_context& io, WorkerPool& pool, DaemonState& state, Mailbox mailbox,
+                std::string folder, FolderRole role, std::function<void()> on_status);
     ~FolderWatch();
 
+    // password: what every connection logs in with. With imap.auth xoauth2 / oauthbearer it
+    // is not used: each connection first runs password_command for a fresh access token.
     void start(std::string password);
     void stop();
     const std::string& name() const { return folder_; }
@@ -69,6 +73,8 @@ public:
 
 private:
     void connect();
+    void open_connection(const std::string& secret);
+    void secret_failed(const std::string& error);
     void opened(const imap::MailboxInfo& info);
     void fetch_new();
     void on_message(const imap::FetchedMessage& m);
@@ -101,6 +107,7 @@ private:
     }
 
     boost::asio::io_context& io_;
+    WorkerPool& pool_;
     DaemonState& state_;
     const Mailbox mailbox_;
     const std::string folder_;
@@ -137,6 +144,7 @@ private:
 
     // Trouble.
     int server_failures_ = 0;
+    int secret_failures_ = 0;
     int store_failures_ = 0;
     bool in_outage_ = false;
 

@@ -2,6 +2,7 @@
 
 #include "app/folder_watch.hpp"
 #include "app/log.hpp"
+#include "app/imap_login.hpp"
 #include "app/secret_command.hpp"
 #include "app/special_folders.hpp"
 #include "app/worker_pool.hpp"
@@ -19,15 +20,6 @@ FolderRole role_of(const std::string& sent, const std::string& folder) {
 }
 
 // Worst first: the mailbox shows the state of its least healthy folder.
-imap::Security security_of(Security s) {
-    switch (s) {
-        case Security::tls: return imap::Security::tls;
-        case Security::starttls: return imap::Security::starttls;
-        case Security::none: return imap::Security::none;
-    }
-    return imap::Security::tls;
-}
-
 int severity(FolderPhase p) {
     switch (p) {
         case FolderPhase::error: return 0;
@@ -50,29 +42,18 @@ MailWatcher::MailWatcher(boost::asio::io_context& io, WorkerPool& pool, DaemonSt
 MailWatcher::~MailWatcher() { stop(); }
 
 void MailWatcher::start() {
-    if (mailbox_.imap.password.command.empty()) return password_ready(mailbox_.imap.password.value, "");
+    // An access token is fetched by each folder for each of its connections (it expires).
+    if (secret_per_connection(mailbox_.imap)) return password_ready(std::string(), "");
     fetch_password();
 }
 
 // password_command blocks (it may ask an agent or a keyring): run it on the pool. Its result
 // comes back only while this watcher lives; a reload that replaced it drops the answer.
 void MailWatcher::fetch_password() {
-    struct Outcome {
-        std::optional<std::string> password;
-        std::string error;
-    };
-    auto argv = mailbox_.imap.password.command;
     std::weak_ptr<MailWatcher> weak = weak_from_this();
-    pool_.submit<Outcome>(
-        weak,
-        [argv]() {
-            Outcome o;
-            o.password = run_password_command(argv, std::chrono::seconds(30), o.error);
-            return o;
-        },
-        [weak](Outcome o) {
-            if (auto self = weak.lock()) self->password_ready(o.password, o.error);
-        });
+    fetch_secret(pool_, weak, mailbox_.imap, [weak](std::optional<std::string> password, const std::string& error) {
+        if (auto self = weak.lock()) self->password_ready(password, error);
+    });
 }
 
 void MailWatcher::password_ready(const std::optional<std::string>& password, const std::string& error) {
@@ -100,6 +81,18 @@ void MailWatcher::password_ready(const std::optional<std::string>& password, con
 
 void MailWatcher::discover(const std::string& password) {
     if (stopped_) return;
+    if (!secret_per_connection(mailbox_.imap)) return discover_with(password, password);
+    // OAuth: this connection needs an access token of its own (they expire).
+    std::weak_ptr<MailWatcher> weak = weak_from_this();
+    fetch_secret(pool_, weak, mailbox_.imap, [weak, password](std::optional<std::string> token, const std::string& error) {
+        auto self = weak.lock();
+        if (!self || self->stopped_) return;
+        if (!token) return self->discovery_failed(password, imap::Error{imap::Errc::auth_failed, error, ""});
+        self->discover_with(password, *token);
+    });
+}
+
+void MailWatcher::discover_with(const std::string& password, const std::string& secret) {
     auto& s = state_.mailboxes[status_index_];
     s.state = "connecting";
     imap::ConnectionOptions options;
@@ -115,9 +108,7 @@ void MailWatcher::discover(const std::string& password) {
         auto conn = weak_conn.lock();
         return self && conn && self->discovery_ == conn && !self->stopped_ ? self : nullptr;
     };
-    imap::Endpoint ep{mailbox_.imap.host, static_cast<std::uint16_t>(mailbox_.imap.port),
-                      security_of(mailbox_.imap.security), mailbox_.imap.ca_file, mailbox_.imap.allow_insecure};
-    c->connect(ep, {mailbox_.imap.username, password}, [current, password](const imap::Error& e) {
+    c->connect(imap_endpoint(mailbox_.imap), imap_credentials(mailbox_.imap, secret), [current, password](const imap::Error& e) {
         auto self = current();
         if (!self) return;
         if (e) return self->discovery_failed(password, e);
@@ -158,7 +149,7 @@ void MailWatcher::discovery_failed(const std::string& password, const imap::Erro
     auto& s = state_.mailboxes[status_index_];
     s.state = "error";
     s.last_error = std::string(imap::to_string(e.code)) + ": " + e.message +
-                   (auth ? " (check the username and password in the settings)" : "");
+                   (auth ? " (" + login_refused_hint(mailbox_.imap) + ")" : "");
     log::warning("mailbox " + mailbox_.id + ": finding the Sent folder: " + s.last_error + "; retrying in " +
                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(delay).count()) + " s");
     if (!discovery_outage_) {
@@ -180,7 +171,7 @@ void MailWatcher::discovery_failed(const std::string& password, const imap::Erro
 void MailWatcher::start_folders(const std::string& password, const std::string& sent) {
     std::weak_ptr<MailWatcher> weak = weak_from_this();
     for (const auto& f : watched_folders(mailbox_, sent)) {
-        auto folder = std::make_shared<FolderWatch>(io_, state_, mailbox_, f, role_of(sent, f), [weak]() {
+        auto folder = std::make_shared<FolderWatch>(io_, pool_, state_, mailbox_, f, role_of(sent, f), [weak]() {
             if (auto self = weak.lock()) self->update_status();
         });
         folders_.push_back(folder);

@@ -36,6 +36,7 @@ private:
     void fetch_password();
     void password_ready(const std::optional<std::string>& password, const std::string& error);
     void discover(const std::string& password);
+    void discover_with(const std::string& password, const std::string& secret);
     void discovery_failed(const std::string& password, const imap::Error& e);
     void start_folders(const std::string& password, const std::string& sent);
     void update_status();

@@ -50,7 +50,8 @@ void print_directory(const rapport::Rules& rules) {
 }
 
 int check_config(const std::string& path, bool print) {
-    auto loaded = rapport::load_config(path);
+    // Rules from a URL are fetched now, whatever copy the daemon keeps.
+    auto loaded = rapport::load_config(path, rapport::ConfigPurpose::check);
     for (const auto& w : loaded.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
     if (!loaded.ok()) {
         for (const auto& d : loaded.diagnostics) std::printf("%s\n", d.to_string().c_str());

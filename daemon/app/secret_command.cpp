@@ -11,8 +11,24 @@
 
 namespace rapport {
 
+namespace {
+
+// Waits for the child until the deadline; false when it is still running then.
+bool wait_until(pid_t pid, std::chrono::steady_clock::time_point deadline, int& status) {
+    for (;;) {
+        const pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) return true;
+        if (r < 0 && errno != EINTR) return true;  // not our child any more: nothing to wait for
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        usleep(10 * 1000);
+    }
+}
+
+}  // namespace
+
 std::optional<std::string> run_password_command(const std::vector<std::string>& argv,
-                                                std::chrono::seconds timeout, std::string& error) {
+                                                std::chrono::seconds timeout, std::string& error,
+                                                const char* what) {
     if (argv.empty()) {
         error = "password_command is empty";
         return std::nullopt;
@@ -62,7 +78,8 @@ std::optional<std::string> run_password_command(const std::vector<std::string>& 
     std::string output;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     bool timed_out = false;
-    while (output.size() < 64 * 1024) {
+    bool too_long = false;
+    for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             timed_out = true;
@@ -76,14 +93,31 @@ std::optional<std::string> run_password_command(const std::vector<std::string>& 
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         output.append(buf, static_cast<std::size_t>(n));
+        // Stop reading and kill it: a program that goes on writing would otherwise block on
+        // the full pipe forever, and we would wait for it forever.
+        if (output.size() > kMaxSecretOutput) {
+            too_long = true;
+            break;
+        }
     }
     close(out[0]);
-    if (timed_out) kill(pid, SIGKILL);
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    // EOF is not the end of the program: one that closed its stdout and went on running is
+    // still bounded by the timeout.
+    if (timed_out || too_long || !wait_until(pid, deadline, status)) {
+        if (!too_long) timed_out = true;
+        kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
     }
     if (timed_out) {
-        error = "password_command " + argv[0] + " did not answer within " + std::to_string(timeout.count()) + " s";
+        error = "password_command " + argv[0] + " did not answer within " + std::to_string(timeout.count()) +
+                " s; check that it runs without asking for input";
+        return std::nullopt;
+    }
+    if (too_long) {
+        error = "password_command " + argv[0] + " printed more than " + std::to_string(kMaxSecretOutput / 1024) +
+                " KiB; it must print the " + what + " alone on its first line";
         return std::nullopt;
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -95,7 +129,7 @@ std::optional<std::string> run_password_command(const std::vector<std::string>& 
     const auto eol = output.find_first_of("\r\n");
     std::string first = output.substr(0, eol);
     if (first.empty()) {
-        error = "password_command " + argv[0] + " printed no password";
+        error = "password_command " + argv[0] + " printed no " + what + " (its first line is empty)";
         return std::nullopt;
     }
     return first;

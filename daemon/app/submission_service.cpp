@@ -4,6 +4,7 @@
 
 #include "app/daemon_state.hpp"
 #include "app/log.hpp"
+#include "app/imap_login.hpp"
 #include "app/secret_command.hpp"
 #include "app/worker_pool.hpp"
 #include "smtp/relay_client.hpp"
@@ -51,10 +52,14 @@ Outcome plan_and_relay(const smtp::Envelope& envelope, const std::string& data,
     request.mail_from = envelope.mail_from;
     request.recipients = plan.recipients;
     request.message = &plan.message;
+    if (endpoint.auth == Auth::xoauth2) request.auth = smtp::RelayRequest::Auth::xoauth2;
+    if (endpoint.auth == Auth::oauthbearer) request.auth = smtp::RelayRequest::Auth::oauthbearer;
     if (!endpoint.username.empty()) {
+        // Run for every message: an access token may have expired since the last one.
         if (!endpoint.password.command.empty()) {
             std::string error;
-            auto password = run_password_command(endpoint.password.command, std::chrono::seconds(30), error);
+            auto password = run_password_command(endpoint.password.command, kSecretCommandTimeout, error,
+                                                 secret_name(endpoint));
             if (!password) {
                 out.result.code = 454;
                 out.result.text = "4.7.0 The smtp password_command failed (" + error + "); the message was not sent";

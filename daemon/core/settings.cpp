@@ -17,6 +17,15 @@ const char* to_string(Security s) {
     return "tls";
 }
 
+const char* to_string(Auth a) {
+    switch (a) {
+        case Auth::password: return "password";
+        case Auth::xoauth2: return "xoauth2";
+        case Auth::oauthbearer: return "oauthbearer";
+    }
+    return "password";
+}
+
 bool is_loopback_host(std::string_view host) {
     if (host == "localhost" || host == "::1" || host == "[::1]") return true;
     return host.size() >= 4 && host.substr(0, 4) == "127." &&
@@ -43,8 +52,8 @@ public:
 
     std::shared_ptr<Settings> parse(const json& root) {
         auto s = std::make_shared<Settings>();
-        if (!r_.object(root, "$", {"$schema", "user", "rules", "state_dir", "api", "log_level",
-                                   "mailboxes", "calendars"},
+        if (!r_.object(root, "$", {"$schema", "user", "rules", "rules_refresh", "rules_ca_file", "state_dir", "api",
+                                   "log_level", "mailboxes", "calendars"},
                        {"rules"}))
             return s;
         if (const json* user = r_.find(root, "$", "user")) {
@@ -57,7 +66,7 @@ public:
                 }
             }
         }
-        if (auto rules = r_.string(root, "$", "rules")) s->rules_file = join_path(ctx_.settings_dir, *rules);
+        std::optional<std::string> rules = r_.string(root, "$", "rules");
         if (auto dir = r_.string(root, "$", "state_dir")) {
             s->state_dir = join_path(ctx_.settings_dir, *dir);
         } else if (!ctx_.xdg_state_home.empty()) {
@@ -67,6 +76,7 @@ public:
         } else {
             r_.error("$", "set \"state_dir\": neither XDG_STATE_HOME nor HOME is set");
         }
+        if (rules) rules_source(root, *rules, *s);
         if (auto level = r_.string(root, "$", "log_level")) {
             static const std::set<std::string> levels = {"debug", "info", "warning", "error"};
             if (!levels.count(*level)) r_.error("$.log_level", q(*level) + " is not one of debug, info, warning, error");
@@ -127,6 +137,37 @@ public:
     }
 
 private:
+    // "rules" is a file (relative to the settings) or an https URL; the URL's own settings are
+    // only accepted with a URL, so that a leftover rules_refresh cannot pass for one in use.
+    void rules_source(const json& root, const std::string& rules, Settings& s) {
+        const bool https = rules.rfind("https://", 0) == 0;
+        if (rules.rfind("http://", 0) == 0) {
+            r_.error("$.rules", q(rules) + ": rules are fetched over https only (they decide who gets copied on mail)");
+        } else if (https) {
+            const std::string rest = rules.substr(8);
+            const auto slash = rest.find('/');
+            const std::string host = rest.substr(0, slash);
+            if (host.empty() || host.find_first_of(" \t@") != std::string::npos || rules.size() > 2000 ||
+                rules.find_first_of(" \t\r\n") != std::string::npos)
+                r_.error("$.rules", q(rules) + " is not a usable https URL");
+            else
+                s.rules_url = rules;
+            // The last good copy lives with the state: it is the daemon's, not the admin's.
+            if (!s.state_dir.empty()) s.rules_file = join_path(s.state_dir, "rules-cache.json");
+        } else {
+            s.rules_file = join_path(ctx_.settings_dir, rules);
+        }
+        if (auto refresh = r_.duration(root, "$", "rules_refresh")) {
+            if (!https) r_.error("$.rules_refresh", "only used with rules from an https URL");
+            else if (*refresh < Seconds{60}) r_.error("$.rules_refresh", "must be at least a minute (\"PT1M\")");
+            else s.rules_refresh = *refresh;
+        }
+        if (auto ca = r_.string(root, "$", "rules_ca_file")) {
+            if (!https) r_.error("$.rules_ca_file", "only used with rules from an https URL");
+            else s.rules_ca_file = join_path(ctx_.settings_dir, *ca);
+        }
+    }
+
     void secret(const json& v, const std::string& path, Secret& out, bool required) {
         auto password = r_.string(v, path, "password", false);
         const json* command = r_.find(v, path, "password_command");
@@ -146,10 +187,16 @@ private:
 
     bool endpoint(const json& v, const std::string& path, ServerEndpoint& e, bool smtp) {
         if (!r_.object(v, path, {"host", "port", "security", "username", "password",
-                                 "password_command", "ca_file", "allow_insecure"},
+                                 "password_command", "auth", "ca_file", "allow_insecure"},
                        smtp ? std::initializer_list<const char*>{"host"}
                             : std::initializer_list<const char*>{"host", "username"}))
             return false;
+        if (auto auth = r_.string(v, path, "auth")) {
+            if (*auth == "password") e.auth = Auth::password;
+            else if (*auth == "xoauth2") e.auth = Auth::xoauth2;
+            else if (*auth == "oauthbearer") e.auth = Auth::oauthbearer;
+            else r_.error(path + ".auth", q(*auth) + " is not one of password, xoauth2, oauthbearer");
+        }
         if (auto host = r_.string(v, path, "host")) e.host = *host;
         if (auto sec = r_.string(v, path, "security")) {
             if (*sec == "tls") e.security = Security::tls;
@@ -169,7 +216,23 @@ private:
                                              "; use \"tls\" or \"starttls\", or set \"allow_insecure\": true");
         if (auto user = r_.string(v, path, "username")) e.username = *user;
         if (auto ca = r_.string(v, path, "ca_file")) e.ca_file = join_path(ctx_.settings_dir, *ca);
-        secret(v, path, e.password, !smtp || !e.username.empty());
+        if (e.auth == Auth::password) {
+            secret(v, path, e.password, !smtp || !e.username.empty());
+            return true;
+        }
+        // OAuth 2.0: the token names the user to the server, and it expires within the hour,
+        // so only a command that prints a fresh one each time will do.
+        const std::string kind = q(to_string(e.auth));
+        if (smtp && e.username.empty())
+            r_.error(path, "missing \"username\": " + kind + " logs in as a user (the mail address, usually)");
+        if (r_.find(v, path, "password"))
+            r_.error(path + ".password", "with \"auth\": " + kind + " give a \"password_command\" that prints a fresh "
+                                         "access token (oama, mutt_oauth2.py, pizauth); a stored token expires within the hour");
+        else if (!r_.find(v, path, "password_command"))
+            r_.error(path, "missing \"password_command\": with \"auth\": " + kind +
+                               " it prints the access token (e.g. [\"oama\", \"access\", \"mia@vendor.example\"])");
+        else
+            secret(v, path, e.password, true);
         return true;
     }
 

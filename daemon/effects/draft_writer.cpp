@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "app/log.hpp"
+#include "app/imap_login.hpp"
 #include "app/secret_command.hpp"
 #include "app/special_folders.hpp"
 #include "app/worker_pool.hpp"
@@ -13,17 +14,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-imap::Security security_of(Security s) {
-    switch (s) {
-        case Security::tls: return imap::Security::tls;
-        case Security::starttls: return imap::Security::starttls;
-        case Security::none: return imap::Security::none;
-    }
-    return imap::Security::tls;
-}
-
 // 10 s, 20 s, 40 s … capped at 30 min: a full mailbox or a server outage is fixed by a person,
 // and retrying faster would only fill the server's log.
+constexpr Seconds kLoginRefusedBackoff{15 * 60};
 Seconds backoff(int attempts) { return std::min<Seconds>(Seconds{10LL << std::min(attempts, 12)}, Seconds{1800}); }
 
 }  // namespace
@@ -110,28 +103,16 @@ void DraftWriter::arm(TimePoint when) {
     });
 }
 
+// The password, or for imap.auth xoauth2 / oauthbearer a fresh access token: this runs
+// before every connection (drafts are rare, the connection is not kept between them).
 void DraftWriter::with_password() {
-    const auto& secret = mailbox_.imap.password;
-    if (secret.command.empty()) return connect(secret.value);
-    struct Outcome {
-        std::optional<std::string> password;
-        std::string error;
-    };
-    auto argv = secret.command;
     std::weak_ptr<DraftWriter> weak = weak_from_this();
-    pool_.submit<Outcome>(
-        weak,
-        [argv]() {
-            Outcome o;
-            o.password = run_password_command(argv, std::chrono::seconds(30), o.error);
-            return o;
-        },
-        [weak](Outcome o) {
-            auto self = weak.lock();
-            if (!self || self->stopped_) return;
-            if (!o.password) return self->failed(o.error);
-            self->connect(*o.password);
-        });
+    fetch_secret(pool_, weak, mailbox_.imap, [weak](std::optional<std::string> secret, const std::string& error) {
+        auto self = weak.lock();
+        if (!self || self->stopped_) return;
+        if (!secret) return self->failed(error);
+        self->connect(*secret);
+    });
 }
 
 void DraftWriter::connect(const std::string& password) {
@@ -151,12 +132,14 @@ void DraftWriter::connect(const std::string& password) {
     c->set_on_closed([current](const imap::Error& e) {
         if (auto self = current()) self->failed(std::string(imap::to_string(e.code)) + ": " + e.message);
     });
-    imap::Endpoint ep{mailbox_.imap.host, static_cast<std::uint16_t>(mailbox_.imap.port),
-                      security_of(mailbox_.imap.security), mailbox_.imap.ca_file, mailbox_.imap.allow_insecure};
-    c->connect(ep, {mailbox_.imap.username, password}, [current](const imap::Error& e) {
+    c->connect(imap_endpoint(mailbox_.imap), imap_credentials(mailbox_.imap, password), [current](const imap::Error& e) {
         auto self = current();
         if (!self) return;
-        if (e) return self->failed(std::string(imap::to_string(e.code)) + ": " + e.message);
+        const bool refused = e.code == imap::Errc::auth_failed;
+        if (e)
+            return self->failed(std::string(imap::to_string(e.code)) + ": " + e.message +
+                                    (refused ? " (" + login_refused_hint(self->mailbox_.imap) + ")" : ""),
+                                refused);
         self->find_folder();
     });
 }
@@ -270,7 +253,7 @@ void DraftWriter::finished(bool appended) {
     next();
 }
 
-void DraftWriter::failed(const std::string& why) {
+void DraftWriter::failed(const std::string& why, bool login_refused) {
     close();
     if (stopped_) return;
     ++failures_;
@@ -278,7 +261,10 @@ void DraftWriter::failed(const std::string& why) {
     log::warning("drafts for " + mailbox_.id + ": " + why + "; retrying");
     if (current_) {
         const int attempts = current_->attempts + 1;
-        const TimePoint when = state_.clock->now() + backoff(attempts - 1);
+        // A refused login waits as long as the folder watches do: retrying a wrong password or
+        // a revoked token every few seconds only gets the account locked.
+        const Seconds delay = login_refused ? std::max(backoff(attempts - 1), kLoginRefusedBackoff) : backoff(attempts - 1);
+        const TimePoint when = state_.clock->now() + delay;
         try {
             state_.store->write([&](WriteTx& tx) { tx.retry_effect(current_->id, attempts, when, why); });
         } catch (const StoreError& e) {

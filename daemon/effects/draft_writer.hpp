@@ -56,7 +56,7 @@ private:
     void reconcile();
     void append();
     void finished(bool appended);
-    void failed(const std::string& why);
+    void failed(const std::string& why, bool login_refused = false);
     void close();
     void arm(TimePoint when);
     void report();

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "mailbox_name.hpp"
+#include "sasl.hpp"
 #include "rapport/utf8.hpp"
 #include "sequence_set.hpp"
 
@@ -39,32 +40,6 @@ const char* to_string(Client::State state) {
 // ---- helpers ------------------------------------------------------------------------------
 
 namespace {
-
-std::string base64(std::string_view in) {
-    static const char table[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                           (static_cast<unsigned char>(in[i + 1]) << 8) |
-                           static_cast<unsigned char>(in[i + 2]);
-        out += table[(v >> 18) & 63];
-        out += table[(v >> 12) & 63];
-        out += table[(v >> 6) & 63];
-        out += table[v & 63];
-    }
-    if (i < in.size()) {
-        unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-        out += table[(v >> 18) & 63];
-        out += table[(v >> 12) & 63];
-        out += i + 1 < in.size() ? table[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
 
 bool parse_u64(std::string_view s, std::uint64_t& out) {
     if (s.empty()) return false;
@@ -157,6 +132,11 @@ struct Client::Command {
     std::string body;
     bool body_found = false;
     BodyHandler body_done;
+    // AUTHENTICATE XOAUTH2 / OAUTHBEARER: the answer owed to the server's error challenge, and
+    // what that challenge said (shown with the NO that follows).
+    std::optional<OAuthMechanism> oauth;
+    int sasl_challenges = 0;
+    std::string sasl_error;
     EventHandler idle_events;
     bool idle_started = false;
     bool idle_done_requested = false;
@@ -352,7 +332,7 @@ void Client::handle(Response& r) {
     }
 }
 
-void Client::handle_continuation(const Response&) {
+void Client::handle_continuation(const Response& r) {
     if (awaiting_continuation_) {
         auto cmd = awaiting_continuation_;
         output_ += cmd->segments.front();
@@ -360,6 +340,19 @@ void Client::handle_continuation(const Response&) {
         if (cmd->segments.empty()) {
             awaiting_continuation_.reset();
             pump();
+        }
+        return;
+    }
+    // A refused OAuth token: the server sends its error as a challenge and waits for an
+    // answer before the NO (XOAUTH2: empty, OAUTHBEARER: ^A). A second challenge is not part
+    // of either mechanism: cancel with "*" (RFC 3501 6.2.2), which ends in BAD.
+    for (auto& c : pending_) {
+        if (c->kind != Command::Kind::login || !c->oauth) continue;
+        if (c->sasl_challenges++ == 0) {
+            c->sasl_error = sasl::describe_oauth_error(r.continuation_text);
+            output_ += std::string(sasl::error_challenge_reply(*c->oauth)) + "\r\n";
+        } else {
+            output_ += "*\r\n";
         }
         return;
     }
@@ -578,6 +571,10 @@ void Client::handle_tagged(Response& r) {
         case Command::Kind::login: {
             if (!ok) {
                 if (s.kind == StatusKind::no) err.code = Errc::auth_failed;
+                // What to do about it is the caller's to say (it knows where the token came from).
+                if (cmd->oauth)
+                    err.message += cmd->sasl_error.empty() ? " (the server refused the access token)"
+                                                           : " (the server refused the access token: " + cmd->sasl_error + ")";
                 cmd->complete(err);
                 break;
             }
@@ -758,7 +755,7 @@ void Client::login(std::string_view user, std::string_view password, DoneHandler
         plain.append(user.data(), user.size());
         plain += '\0';
         plain.append(password.data(), password.size());
-        const std::string b64 = base64(plain);
+        const std::string b64 = sasl::base64_encode(plain);
         auto w = writer().word("AUTHENTICATE PLAIN");
         if (caps_.has("SASL-IR")) {
             // An empty initial response is sent as "=" (RFC 4959).
@@ -778,6 +775,64 @@ void Client::login(std::string_view user, std::string_view password, DoneHandler
     }
     cmd->name = "LOGIN";
     submit(cmd, writer().word("LOGIN").astring(user).astring(password).finish());
+}
+
+void Client::authenticate_oauth(OAuthMechanism mechanism, std::string_view user, std::string_view token,
+                                std::string_view host, std::uint16_t port, DoneHandler done) {
+    if (state_ != State::not_authenticated && state_ != State::waiting_for_greeting) {
+        if (done)
+            done(state_ == State::closed || state_ == State::failed
+                     ? failure_
+                     : Error{Errc::wrong_state, "already logged in", {}});
+        return;
+    }
+    if (!caps_.known()) {
+        capability([this, mechanism, u = std::string(user), t = std::string(token), h = std::string(host), port,
+                    done](const Error& e) {
+            if (e) {
+                if (done) done(e);
+            } else {
+                authenticate_oauth(mechanism, u, t, h, port, done);
+            }
+        });
+        return;
+    }
+    const std::string name = std::string("AUTHENTICATE ") + to_string(mechanism);
+    auto cmd = std::make_shared<Command>();
+    cmd->kind = Command::Kind::login;
+    cmd->name = mechanism == OAuthMechanism::xoauth2 ? "AUTHENTICATE XOAUTH2" : "AUTHENTICATE OAUTHBEARER";
+    cmd->oauth = mechanism;
+    cmd->done = std::move(done);
+    if (!sasl::valid_user(user))
+        return cmd->complete(Error{Errc::invalid_argument, "the user name is empty or holds control characters", {}});
+    if (!sasl::valid_access_token(token))
+        return cmd->complete(Error{Errc::invalid_argument,
+                                   "the access token is empty or holds spaces, control characters or non-ASCII "
+                                   "bytes; check what the token command prints",
+                                   {}});
+    if (!caps_.has(std::string("AUTH=") + to_string(mechanism))) {
+        std::string offered;
+        for (const auto& w : caps_.all())
+            if (w.rfind("AUTH=", 0) == 0) offered += (offered.empty() ? "" : " ") + w;
+        return cmd->complete(Error{Errc::unsupported,
+                                   "server does not offer AUTH=" + std::string(to_string(mechanism)) + " (it offers: " +
+                                       (offered.empty() ? std::string("no SASL mechanism") : offered) + ")",
+                                   {}});
+    }
+    const std::string initial = mechanism == OAuthMechanism::xoauth2
+                                    ? sasl::xoauth2_response(user, token)
+                                    : sasl::oauthbearer_response(user, token, host, port);
+    const std::string b64 = sasl::base64_encode(initial);
+    auto w = writer().word(name);
+    if (caps_.has("SASL-IR")) {
+        // One line of 2-4 KB for a real token; servers that announce SASL-IR take it.
+        w.word(b64);
+        submit(cmd, w.finish());
+    } else {
+        auto encoded = w.finish();
+        encoded.segments.push_back(b64 + "\r\n");
+        submit(cmd, std::move(encoded));
+    }
 }
 
 void Client::enable_condstore(DoneHandler done) {

@@ -32,6 +32,7 @@
 #include "command_writer.hpp"
 #include "imap_types.hpp"
 #include "response_parser.hpp"
+#include "sasl.hpp"
 
 namespace rapport::imap {
 
@@ -118,6 +119,15 @@ public:
     // AUTHENTICATE PLAIN when offered (with SASL-IR when offered), else LOGIN unless
     // LOGINDISABLED. Refreshes capabilities before done runs.
     void login(std::string_view user, std::string_view password, DoneHandler done);
+    // AUTHENTICATE XOAUTH2 or OAUTHBEARER with an OAuth 2.0 access token (sasl.hpp), as the
+    // initial response when the server has SASL-IR, else after its "+". host and port go into
+    // the OAUTHBEARER message (RFC 7628). A refused token comes as an error challenge first:
+    // the client answers it as the mechanism requires and done gets Errc::auth_failed with
+    // the server's error text. Fails with unsupported, before sending, when the server does
+    // not offer the mechanism, and with invalid_argument for a token or user name that could
+    // break the SASL framing. Refreshes capabilities before done runs, like login().
+    void authenticate_oauth(OAuthMechanism mechanism, std::string_view user, std::string_view token,
+                            std::string_view host, std::uint16_t port, DoneHandler done);
     void enable_condstore(DoneHandler done);  // no-op success when CONDSTORE is missing
     // LIST "" "*", with RETURN (SPECIAL-USE) when offered. Names are decoded to UTF-8.
     void list(ListHandler done);

@@ -127,21 +127,26 @@ void ImapConnection::after_greeting() {
     auto self = this;
     auto login = [self] {
         self->phase_ = Phase::authenticating;
-        self->client_.login(self->credentials_.username, self->credentials_.password,
-                            [self](const Error& e) {
-                                if (e) return self->fail(e);
-                                auto ready = [self](const Error& e) {
-                                    if (e) return self->fail(e);
-                                    self->phase_ = Phase::ready;
-                                    auto done = std::move(self->connect_done_);
-                                    self->connect_done_ = nullptr;
-                                    if (done) done(Error{});
-                                };
-                                if (self->options_.enable_condstore)
-                                    self->client_.enable_condstore(ready);
-                                else
-                                    ready(Error{});
-                            });
+        auto logged_in = [self](const Error& e) {
+            if (e) return self->fail(e);
+            auto ready = [self](const Error& e) {
+                if (e) return self->fail(e);
+                self->phase_ = Phase::ready;
+                auto done = std::move(self->connect_done_);
+                self->connect_done_ = nullptr;
+                if (done) done(Error{});
+            };
+            if (self->options_.enable_condstore)
+                self->client_.enable_condstore(ready);
+            else
+                ready(Error{});
+        };
+        const auto& c = self->credentials_;
+        if (c.oauth)
+            self->client_.authenticate_oauth(*c.oauth, c.username, c.password, self->endpoint_.host,
+                                             self->endpoint_.port, logged_in);
+        else
+            self->client_.login(c.username, c.password, logged_in);
     };
     if (client_.state() == Client::State::authenticated) {  // PREAUTH
         if (endpoint_.security == Security::starttls)

@@ -48,6 +48,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,9 @@ struct Endpoint {
 
 struct Credentials {
     std::string username;
-    std::string password;
+    std::string password;  // the access token when oauth is set
+    // Set: AUTHENTICATE XOAUTH2 / OAUTHBEARER with the token; unset: LOGIN or AUTHENTICATE PLAIN.
+    std::optional<OAuthMechanism> oauth{};
 };
 
 struct ConnectionOptions {
@@ -99,7 +102,7 @@ public:
     ImapConnection& operator=(const ImapConnection&) = delete;
 
     // Resolves, connects, secures, reads the greeting, authenticates (AUTHENTICATE PLAIN or
-    // LOGIN) and enables CONDSTORE when offered. done runs once.
+    // LOGIN, or XOAUTH2 / OAUTHBEARER with Credentials::oauth) and enables CONDSTORE when offered. done runs once.
     void connect(const Endpoint& endpoint, const Credentials& credentials, DoneHandler done);
 
     // Called once when the connection ends for any reason other than close().

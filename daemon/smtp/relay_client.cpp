@@ -107,7 +107,14 @@ RelayResult relay(const RelayRequest& req) {
         curl_easy_setopt(curl, CURLOPT_CAINFO, req.ca_file.c_str());
         curl_easy_setopt(curl, CURLOPT_CAPATH, "/etc/ssl/certs");
     }
-    if (!req.username.empty()) {
+    if (req.auth != RelayRequest::Auth::password) {
+        // libcurl builds both SASL messages from the user and the bearer token; the login
+        // option picks the one mechanism the settings name (never a fallback to PLAIN).
+        curl_easy_setopt(curl, CURLOPT_USERNAME, req.username.c_str());
+        curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, req.password.c_str());
+        curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS,
+                         req.auth == RelayRequest::Auth::xoauth2 ? "AUTH=XOAUTH2" : "AUTH=OAUTHBEARER");
+    } else if (!req.username.empty()) {
         curl_easy_setopt(curl, CURLOPT_USERNAME, req.username.c_str());
         curl_easy_setopt(curl, CURLOPT_PASSWORD, req.password.c_str());
     }
@@ -127,8 +134,11 @@ RelayResult relay(const RelayRequest& req) {
         result.text = "2.0.0 Relayed by " + where + ": " + reply_text(replies.last);
     } else if (rc == CURLE_LOGIN_DENIED) {
         result.code = 454;
-        result.text = "4.7.0 " + where + " refused rapportd's login (" + reply_text(replies.refusal) +
-                      "); check the mailbox's smtp settings. The message was not sent";
+        result.text = "4.7.0 " + where + " refused rapportd's login (" + reply_text(replies.refusal) + "); " +
+                      (req.auth == RelayRequest::Auth::password
+                           ? "check the mailbox's smtp settings"
+                           : "check that the smtp password_command prints a current access token for " + req.username) +
+                      ". The message was not sent";
     } else if (code >= 400 && code <= 599 && !replies.refusal.empty()) {
         // The server's own refusal, code and text: 4xx keeps the message with the client, 5xx
         // tells the user why it bounced.

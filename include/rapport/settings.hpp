@@ -15,6 +15,13 @@ namespace rapport {
 enum class Security { tls, starttls, none };
 const char* to_string(Security s);
 
+// How a client logs in to an IMAP or SMTP server (CONTRACT.md imap.auth / smtp.auth).
+// password: LOGIN or AUTHENTICATE PLAIN (IMAP), whatever the server offers (SMTP).
+// xoauth2 / oauthbearer: SASL with an OAuth 2.0 access token (Microsoft 365, Google), which
+// password_command prints; it runs again for every connection because tokens expire.
+enum class Auth { password, xoauth2, oauthbearer };
+const char* to_string(Auth a);
+
 struct Secret {
     std::string value;                 // inline password (never logged)
     std::vector<std::string> command;  // argv of password_command, run without a shell
@@ -26,7 +33,8 @@ struct ServerEndpoint {
     int port = 0;
     Security security = Security::tls;
     std::string username;
-    Secret password;
+    Secret password;  // with an OAuth kind of auth: password.command prints the access token
+    Auth auth = Auth::password;
     std::string ca_file;  // absolute, optional
     bool allow_insecure = false;
 };
@@ -67,7 +75,12 @@ struct Settings {
     std::string file;  // absolute path of the settings file itself
     std::string user_name;
     std::string user_address;  // normalised
-    std::string rules_file;    // absolute
+    std::string rules_file;    // absolute; for rules from a URL, the cached last good copy
+    // "rules": "https://…" (docs/rules.md): fetched with ETag / Last-Modified, re-checked every
+    // rules_refresh and on SIGHUP; the last good copy is kept in rules_file (in state_dir).
+    std::string rules_url;      // empty: the rules are the local file rules_file
+    Seconds rules_refresh{900};
+    std::string rules_ca_file;  // absolute, optional: a CA to trust besides the system's
     std::string state_dir;     // absolute
     int api_port = 7717;
     std::string token_file;  // absolute

@@ -59,6 +59,11 @@ public:
         std::vector<std::string> folders = {"Sent", "Drafts"};  // created empty before start
         // RFC 6154 attributes the server announces in LIST: folder -> "\\Sent", "\\Drafts" …
         std::vector<std::pair<std::string, std::string>> special_use = {{"Sent", "\\Sent"}, {"Drafts", "\\Drafts"}};
+        // OAuth 2.0: when set, AUTHENTICATE XOAUTH2 and OAUTHBEARER are offered and each token
+        // is POSTed (token=T) to this URL — an introspection server the test runs, answering
+        // {"active": true, "username": U} for a good token. Passwords still work with PLAIN
+        // and LOGIN, and only with those (tokens are never tried as passwords).
+        std::string oauth_introspection_url;
     };
 
     DovecotFixture() : DovecotFixture(Options{}) {}
@@ -77,6 +82,13 @@ public:
                                         "::" + home_ + "::\n");
         chmod((dir_ / "passwd").c_str(), 0644);
         if (options_.tls) make_certificates();
+        if (!options_.oauth_introspection_url.empty()) {
+            write_file(dir_ / "oauth2.conf", "introspection_mode = post\nintrospection_url = " +
+                                                 options_.oauth_introspection_url +
+                                                 "\nusername_attribute = username\nactive_attribute = active\n"
+                                                 "active_value = true\n");
+            chmod((dir_ / "oauth2.conf").c_str(), 0644);
+        }
         chown_tree(home_);
         port_ = free_port();
         if (options_.tls) {
@@ -265,6 +277,7 @@ private:
 
     std::string config() const {
         const std::string d = dir_.path().string();
+        const bool oauth = !options_.oauth_introspection_url.empty();
         std::ostringstream c;
         c << "instance_name = rapport-" << port_ << "\n"
           << "protocols = imap\n"
@@ -277,11 +290,14 @@ private:
           << "first_valid_uid = 1\n"
           << "first_valid_gid = 1\n"
           << "disable_plaintext_auth = no\n"
-          << "auth_mechanisms = plain login\n"
+          << "auth_mechanisms = plain login" << (oauth ? " xoauth2 oauthbearer" : "") << "\n"
           << "mail_max_userip_connections = 1000\n"
           << "imap_idle_notify_interval = 1 secs\n"
           << "passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u " << d
-          << "/passwd\n}\n"
+          << "/passwd\n" << (oauth ? "  mechanisms = plain login\n" : "") << "}\n";
+        if (oauth)
+            c << "passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = " << d << "/oauth2.conf\n}\n";
+        c
           << "userdb {\n  driver = passwd-file\n  args = username_format=%u " << d << "/passwd\n}\n"
           << "namespace inbox {\n  inbox = yes\n  separator = /\n";
         for (const auto& [folder, attribute] : options_.special_use)
@@ -292,10 +308,15 @@ private:
           << tls_port_ << "\n" << (options_.tls ? "    ssl = yes\n" : "") << "  }\n";
         if (!run_as_.empty()) c << "  chroot =\n";
         c << "}\n";
+        // Refused logins are each delayed anyway (auth_failure_delay); the per-IP penalty on
+        // top would grow to 15 s and make every later test of the same run slow.
+        const char* anvil_no_penalty = "  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n";
         if (!run_as_.empty()) {  // not root: every process runs as the current user
             c << "default_login_user = " << run_as_ << "\n"
               << "default_internal_user = " << run_as_ << "\n"
-              << "service anvil {\n  chroot =\n}\n";
+              << "service anvil {\n  chroot =\n" << (oauth ? anvil_no_penalty : "") << "}\n";
+        } else if (oauth) {
+            c << "service anvil {\n" << anvil_no_penalty << "}\n";
         }
         if (options_.tls) {
             c << "ssl = yes\nssl_cert = <" << d << "/server.pem\nssl_key = <" << d

@@ -3,6 +3,8 @@
 //    the same responses, or the same error, as the bytes fed at once.
 // 2. The client, logged in with a header fetch and a STATUS pending, swallows the same bytes as
 //    server output without crashing, and ends in a consistent state.
+// 3. A client in the middle of AUTHENTICATE XOAUTH2 takes the bytes as the server's answer
+//    (error challenges included); what it reports of a challenge is printable, bounded text.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -92,5 +94,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)client.take_output();
     client.connection_lost(Error{Errc::closed, "end of input", ""});
     if (client.commands_in_flight() != 0) std::abort();
+
+    Client oauth(options);
+    oauth.receive("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready\r\n");
+    Error login_error;
+    oauth.authenticate_oauth(OAuthMechanism::xoauth2, "u", "tok", "h", 993,
+                             [&](const Error& e) { login_error = e; });
+    oauth.receive(input);
+    (void)oauth.take_output();
+    oauth.connection_lost(Error{Errc::closed, "end of input", ""});
+    if (oauth.commands_in_flight() != 0) std::abort();
+    const std::string shown = sasl::describe_oauth_error(input);
+    if (shown.size() > 303) std::abort();
+    for (unsigned char c : shown)
+        if (c < 0x20 || c >= 0x7f) std::abort();
     return 0;
 }

@@ -44,7 +44,7 @@ TEST_CASE("failures name the program and the reason, never the output", "[secret
     CHECK_FALSE(run({"no-such-program-rapport"}, error));
     CHECK(error == "password_command no-such-program-rapport could not be run (not found?)");
     CHECK_FALSE(run({"/bin/true"}, error));
-    CHECK(error == "password_command /bin/true printed no password");
+    CHECK(error == "password_command /bin/true printed no password (its first line is empty)");
 }
 
 TEST_CASE("a program that does not answer is killed at the timeout", "[secret_command]") {
@@ -52,7 +52,40 @@ TEST_CASE("a program that does not answer is killed at the timeout", "[secret_co
     const auto t0 = std::chrono::steady_clock::now();
     CHECK_FALSE(run({"/bin/sleep", "30"}, error, std::chrono::seconds(1)));
     CHECK(std::chrono::steady_clock::now() - t0 < 5s);
-    CHECK(error == "password_command /bin/sleep did not answer within 1 s");
+    CHECK(error == "password_command /bin/sleep did not answer within 1 s; check that it runs without asking for input");
+}
+
+TEST_CASE("a program that closes its output and goes on running is killed at the timeout", "[secret_command]") {
+    std::string error;
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK_FALSE(run({"/bin/sh", "-c", "echo token; exec >&- 2>&-; exec sleep 30"}, error, std::chrono::seconds(1)));
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+    CHECK(error == "password_command /bin/sh did not answer within 1 s; check that it runs without asking for input");
+}
+
+TEST_CASE("a program that prints 1 MB is stopped and refused, not waited on", "[secret_command]") {
+    std::string error;
+    const auto t0 = std::chrono::steady_clock::now();
+    // head -c writes 1 MB into a 64 KiB pipe: without the cap the read would stop and the wait
+    // for the blocked writer would never end.
+    CHECK_FALSE(run({"/bin/sh", "-c", "head -c 1048576 /dev/zero | tr '\\0' x; echo"}, error,
+                    std::chrono::seconds(10)));
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+    CHECK(error == "password_command /bin/sh printed more than 64 KiB; it must print the password alone on its first line");
+    CHECK_FALSE(run_password_command({"/bin/sh", "-c", "yes"}, std::chrono::seconds(10), error, "access token"));
+    CHECK(error == "password_command /bin/sh printed more than 64 KiB; it must print the access token alone on its first line");
+}
+
+TEST_CASE("an OAuth token of a few KB comes back whole; empty output is an error naming the token",
+          "[secret_command]") {
+    std::string error;
+    const std::string token(2500, 'T');
+    auto p = run_password_command({"/bin/sh", "-c", "printf '%s\\n' " + token}, std::chrono::seconds(5), error,
+                                  "access token");
+    REQUIRE(p);
+    CHECK(*p == token);
+    CHECK_FALSE(run_password_command({"/bin/sh", "-c", "printf '\\n'"}, std::chrono::seconds(5), error, "access token"));
+    CHECK(error == "password_command /bin/sh printed no access token (its first line is empty)");
 }
 
 TEST_CASE("the program starts with no signal blocked, stdin empty, from a thread that blocks them",

@@ -135,3 +135,33 @@ TEST_CASE("hostile rules text never crashes and always explains", "[config]") {
         CHECK_FALSE(r.diagnostics.empty());
     }
 }
+
+TEST_CASE("imap.auth and smtp.auth: password by default, xoauth2 and oauthbearer with a token command",
+          "[config]") {
+    const std::string text = R"({
+      "user": {"address": "mia@vendor.example"}, "rules": "rules.json", "state_dir": "state",
+      "mailboxes": [
+        {"id": "m365", "imap": {"host": "outlook.office365.com", "username": "mia@vendor.example",
+                                "auth": "xoauth2", "password_command": ["oama", "access", "mia@vendor.example"]},
+         "smtp": {"host": "smtp.office365.com", "port": 587, "security": "starttls",
+                  "username": "mia@vendor.example", "auth": "xoauth2",
+                  "password_command": ["oama", "access", "mia@vendor.example"]}},
+        {"id": "google", "imap": {"host": "imap.gmail.com", "username": "mia@vendor.example",
+                                  "auth": "oauthbearer", "password_command": ["pizauth", "show", "gmail"]}},
+        {"id": "plain", "imap": {"host": "127.0.0.1", "security": "none", "username": "mia",
+                                 "auth": "password", "password": "secret"}},
+        {"id": "default", "imap": {"host": "127.0.0.1", "security": "none", "username": "mia", "password": "x"}}
+      ]})";
+    PathContext ctx{"/home/mia/.config/rapport", "", "", "/home/mia"};
+    const auto result = parse_settings(text, "settings.json", ctx);
+    INFO(render(result.diagnostics));
+    REQUIRE(result.settings);
+    const auto& m = result.settings->mailboxes;
+    CHECK(m.at(0).imap.auth == Auth::xoauth2);
+    CHECK(m.at(0).smtp->auth == Auth::xoauth2);
+    CHECK(m.at(0).imap.password.command == std::vector<std::string>{"oama", "access", "mia@vendor.example"});
+    CHECK(m.at(1).imap.auth == Auth::oauthbearer);
+    CHECK(m.at(2).imap.auth == Auth::password);
+    CHECK(m.at(3).imap.auth == Auth::password);
+    CHECK(std::string(to_string(Auth::oauthbearer)) == "oauthbearer");
+}

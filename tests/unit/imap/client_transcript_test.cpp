@@ -134,6 +134,132 @@ TEST_CASE("AUTHENTICATE PLAIN without SASL-IR waits for the continuation") {
     CHECK(s.client.state() == Client::State::not_authenticated);
 }
 
+TEST_CASE("AUTHENTICATE XOAUTH2 with SASL-IR sends the token in the command") {
+    Script s(GENERATE(false, true));
+    s.S("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=XOAUTH2 AUTH=OAUTHBEARER] ready");
+    Error result{Errc::closed, "", ""};
+    s.client.authenticate_oauth(OAuthMechanism::xoauth2, "mia@vendor.example", "ya29.tok-EN_1",
+                                "imap.example.com", 993, [&](const Error& e) { result = e; });
+    // base64("user=mia@vendor.example^Aauth=Bearer ya29.tok-EN_1^A^A")
+    s.C("A1 AUTHENTICATE XOAUTH2 dXNlcj1taWFAdmVuZG9yLmV4YW1wbGUBYXV0aD1CZWFyZXIgeWEyOS50b2stRU5fMQEB");
+    s.S("A1 OK [CAPABILITY IMAP4rev1 IDLE] Logged in");
+    CHECK_FALSE(result);
+    CHECK(s.client.state() == Client::State::authenticated);
+    CHECK(s.client.capabilities().has("IDLE"));
+}
+
+TEST_CASE("AUTHENTICATE OAUTHBEARER without SASL-IR waits for the continuation; user is escaped") {
+    Script s(GENERATE(false, true));
+    s.S("* OK [CAPABILITY IMAP4rev1 AUTH=OAUTHBEARER] ready");
+    Error result{Errc::closed, "", ""};
+    s.client.authenticate_oauth(OAuthMechanism::oauthbearer, "mi=a,b@vendor.example", "ya29.tok-EN_1",
+                                "imap.example.com", 993, [&](const Error& e) { result = e; });
+    s.C("A1 AUTHENTICATE OAUTHBEARER");
+    s.nothing_sent();
+    s.S("+ ");
+    // base64("n,a=mi=3Da=2Cb@vendor.example,^Ahost=imap.example.com^Aport=993^Aauth=Bearer ya29.tok-EN_1^A^A")
+    s.C("bixhPW1pPTNEYT0yQ2JAdmVuZG9yLmV4YW1wbGUsAWhvc3Q9aW1hcC5leGFtcGxlLmNvbQFwb3J0PTk5MwFhdXRoPUJlYXJlciB5YTI5LnRvay1FTl8xAQE=");
+    s.S("A1 OK Logged in");
+    s.C("A2 CAPABILITY");
+    s.S("* CAPABILITY IMAP4rev1 IDLE");
+    s.S("A2 OK");
+    CHECK_FALSE(result);
+    CHECK(s.client.state() == Client::State::authenticated);
+}
+
+TEST_CASE("a refused XOAUTH2 token: the error challenge gets an empty answer, then NO") {
+    Script s(GENERATE(false, true));
+    s.S("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready");
+    Error result{Errc::closed, "", ""};
+    s.client.authenticate_oauth(OAuthMechanism::xoauth2, "mia@vendor.example", "ya29.tok-EN_1",
+                                "imap.example.com", 993, [&](const Error& e) { result = e; });
+    s.C("A1 AUTHENTICATE XOAUTH2 dXNlcj1taWFAdmVuZG9yLmV4YW1wbGUBYXV0aD1CZWFyZXIgeWEyOS50b2stRU5fMQEB");
+    // Gmail's and Dovecot's answer to a bad token: the JSON error as a challenge...
+    s.S("+ eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==");
+    // ...which must be answered (an empty line) before the server says NO; waiting would hang.
+    s.C("");
+    s.nothing_sent();
+    CHECK(result.code == Errc::closed);  // not answered yet
+    s.S("A1 NO [AUTHENTICATIONFAILED] Authentication failed.");
+    CHECK(result.code == Errc::auth_failed);
+    CHECK(result.response_code == "AUTHENTICATIONFAILED");
+    CHECK(result.message ==
+          "AUTHENTICATE XOAUTH2 failed: Authentication failed. (the server refused the access token: "
+          "{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"https://mail.google.com/\"})");
+    CHECK(s.client.state() == Client::State::not_authenticated);
+}
+
+TEST_CASE("a refused OAUTHBEARER token: the error challenge is answered with ^A (AQ==)") {
+    Script s(GENERATE(false, true));
+    s.S("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=OAUTHBEARER] ready");
+    Error result{Errc::closed, "", ""};
+    s.client.authenticate_oauth(OAuthMechanism::oauthbearer, "mia", "t", "127.0.0.1", 10143,
+                                [&](const Error& e) { result = e; });
+    s.C("A1 AUTHENTICATE OAUTHBEARER bixhPW1pYSwBaG9zdD0xMjcuMC4wLjEBcG9ydD0xMDE0MwFhdXRoPUJlYXJlciB0AQE=");
+    s.S("+ eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=");
+    s.C("AQ==");
+    s.S("A1 NO [AUTHENTICATIONFAILED] Authentication failed.");
+    CHECK(result.code == Errc::auth_failed);
+    CHECK(result.message.find("the server refused the access token: {\"status\":\"invalid_token\"}") !=
+          std::string::npos);
+}
+
+TEST_CASE("OAuth: a second challenge is cancelled with *, garbage challenges are not shown") {
+    Script s(GENERATE(false, true));
+    s.S("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready");
+    Error result{Errc::closed, "", ""};
+    s.client.authenticate_oauth(OAuthMechanism::xoauth2, "mia", "t", "h", 1, [&](const Error& e) { result = e; });
+    s.C("A1 AUTHENTICATE XOAUTH2 dXNlcj1taWEBYXV0aD1CZWFyZXIgdAEB");
+    s.S("+ not base64 ~~");
+    s.C("");
+    s.S("+ again");
+    s.C("*");
+    s.S("A1 BAD Authentication aborted by client");
+    CHECK(result.code == Errc::bad_command);
+    CHECK(s.client.state() == Client::State::not_authenticated);
+}
+
+TEST_CASE("OAuth: a mechanism the server lacks, a token that could break the framing, are refused locally") {
+    Script s(false);
+    s.S("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=XOAUTH2] ready");
+    Error result;
+    s.client.authenticate_oauth(OAuthMechanism::oauthbearer, "mia", "tok", "h", 1, [&](const Error& e) { result = e; });
+    CHECK(result.code == Errc::unsupported);
+    CHECK(result.message == "server does not offer AUTH=OAUTHBEARER (it offers: AUTH=PLAIN AUTH=XOAUTH2)");
+    for (const char* bad : {"", "tok\x01" "auth=x", "tok en", "tok\r\nA2 LOGOUT", "t\xc3\xa9"}) {
+        result = Error{};
+        s.client.authenticate_oauth(OAuthMechanism::xoauth2, "mia", bad, "h", 1, [&](const Error& e) { result = e; });
+        CHECK(result.code == Errc::invalid_argument);
+    }
+    result = Error{};
+    s.client.authenticate_oauth(OAuthMechanism::xoauth2, "mi\x01" "a", "tok", "h", 1, [&](const Error& e) { result = e; });
+    CHECK(result.code == Errc::invalid_argument);
+    s.nothing_sent();
+    CHECK(s.client.state() == Client::State::not_authenticated);
+}
+
+TEST_CASE("OAuth: a 2.5 KB token goes out whole as one SASL-IR line") {
+    Script s(GENERATE(false, true));
+    s.S("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready");
+    const std::string token(2500, 'x');
+    bool ok = false;
+    s.client.authenticate_oauth(OAuthMechanism::xoauth2, "mia", token, "h", 1, [&](const Error& e) { ok = !e; });
+    s.C("A1 AUTHENTICATE XOAUTH2 " + sasl::base64_encode("user=mia\x01" "auth=Bearer " + token + "\x01\x01"));
+    s.S("A1 OK [CAPABILITY IMAP4rev1] done");
+    CHECK(ok);
+}
+
+TEST_CASE("sasl base64 round trip and strictness") {
+    for (const std::string& in : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\x00\xff\x01", 3)})
+        CHECK(sasl::base64_decode(sasl::base64_encode(in)) == in);
+    CHECK_FALSE(sasl::base64_decode("abc"));
+    CHECK_FALSE(sasl::base64_decode("ab=c"));
+    CHECK_FALSE(sasl::base64_decode("a b="));
+    CHECK(sasl::describe_oauth_error("") == "");
+    CHECK(sasl::describe_oauth_error(sasl::base64_encode("\x01\x02")) == "");
+    CHECK(sasl::describe_oauth_error(sasl::base64_encode(std::string(1000, 'e'))).size() == 303);
+}
+
 TEST_CASE("LOGINDISABLED without AUTH=PLAIN is refused locally") {
     Script s(false);
     s.S("* OK [CAPABILITY IMAP4rev1 LOGINDISABLED STARTTLS] ready");
