@@ -181,7 +181,10 @@ TEST_CASE("a server that goes away mid-drafting: retried, nothing doubled", "[dr
         std::this_thread::sleep_for(200ms);
         status = d.call("status");
     } while (status["mailboxes"][0]["drafts"]["last_error"].is_null() && std::chrono::steady_clock::now() < until);
-    CHECK(status["mailboxes"][0]["drafts"]["last_error"].is_string());
+    // On a loaded machine all 40 may be in before the cut; otherwise the waiting ones say why.
+    const bool waiting = status["mailboxes"][0]["drafts"]["pending"].get<int>() > 0;
+    INFO(status.dump());
+    CHECK((!waiting || status["mailboxes"][0]["drafts"]["last_error"].is_string()));
     dovecot.restart();
     auto drafts = wait_drafts(dovecot, 40, 90s);
     std::this_thread::sleep_for(2s);

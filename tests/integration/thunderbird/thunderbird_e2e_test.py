@@ -353,7 +353,7 @@ const [action, competitor, delivery] = arguments;
 const w = Services.wm.getMostRecentWindow("mail:3pane");
 for (const info of w.gTabmail.tabInfo) {
   const doc = info.browser && info.browser.currentURI.spec.endsWith("/display/display.html") && info.browser.contentDocument;
-  if (!doc) continue;
+  if (!doc || !doc.body) continue;  // not loaded yet: the caller polls again
   const section = doc.querySelector("section.account");
   if (section && action) {
     section.querySelector("input.competitor").value = competitor || "";
