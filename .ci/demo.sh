@@ -187,12 +187,12 @@ ctl meetings
 for _ in $(seq 40); do grep -q "customer meeting ended" "$demo/rapportd.log" && break; sleep 1; done
 grep "customer meeting ended" "$demo/rapportd.log" | sed 's/^/  /'
 
-step "9. Two seconds later its summary draft is in Mia's Drafts folder, exactly once"
-for _ in $(seq 30); do grep -q "appended to Drafts" "$demo/rapportd.log" && break; sleep 0.5; done
+step "9. Two seconds later its summary draft is in Mia's Drafts folder, exactly once (beside the FYI draft to Bob from step 6)"
+for _ in $(seq 30); do grep -q '"Summary:.*appended to Drafts' "$demo/rapportd.log" && break; sleep 0.5; done
 ctl drafts
-echo "  The draft as any mail client sees it (Drafts, flagged \\Draft):"
-doveadm -c "$demo/dovecot.conf" fetch -u mia 'flags' mailbox Drafts ALL | sed 's/^/    /'
-doveadm -c "$demo/dovecot.conf" fetch -u mia 'text' mailbox Drafts ALL | sed '1d; s/^/    /'
+echo "  The summary draft as any mail client sees it (Drafts, flagged \\Draft):"
+doveadm -c "$demo/dovecot.conf" fetch -u mia 'flags' mailbox Drafts SUBJECT Summary | sed 's/^/    /'
+doveadm -c "$demo/dovecot.conf" fetch -u mia 'text' mailbox Drafts SUBJECT Summary | sed '1d; s/^/    /'
 
 step "9b. How Acme is engaged: who wrote lately, champions, single-threaded, silent days"
 ctl health acme
