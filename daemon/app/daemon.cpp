@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <map>
@@ -92,18 +93,6 @@ struct Daemon::Impl {
                 }));
             calendar_watchers.back()->start();
         }
-        calendar_fingerprint = calendars_fingerprint(*state.settings);
-    }
-    std::string calendar_fingerprint;
-
-    static std::string calendars_fingerprint(const Settings& s) {
-        std::string f;
-        for (const auto& c : s.calendars) {
-            f += "\n" + c.id + "|" + c.url + "|" + c.username + "|" + c.password.value + "|" +
-                 std::to_string(c.poll_interval.count()) + "|" + c.mailbox;
-            for (const auto& a : c.password.command) f += "|c:" + a;
-        }
-        return f;
     }
 
     // Recomputes the customer meetings from the last occurrences of every calendar, acts on
@@ -184,21 +173,10 @@ struct Daemon::Impl {
         for (const auto& m : meetings) list.push_back(meeting_json(m));
         state.meetings = std::move(list);
     }
-    std::string mailbox_fingerprint;
-
-    // What the watchers depend on; a reload restarts them only when this changes.
-    static std::string fingerprint(const Settings& s) {
-        std::string f = s.user_address;
-        for (const auto& m : s.mailboxes) {
-            f += "\n" + m.id + "|" + m.imap.host + "|" + std::to_string(m.imap.port) + "|" + to_string(m.imap.security) +
-                 "|" + m.imap.username + "|" + to_string(m.imap.auth) + "|" + m.imap.password.value + "|" + m.imap.ca_file + "|" +
-                 (m.imap.allow_insecure ? "1" : "0") + "|" + m.sent.value_or("\\Sent") + "|" + m.drafts.value_or("\\Drafts") + "|" + (m.idle ? "1" : "0") + "|" +
-                 std::to_string(m.poll_interval.count());
-            for (const auto& a : m.imap.password.command) f += "|c:" + a;
-            if (m.watch)
-                for (const auto& w : *m.watch) f += "|w:" + w;
-        }
-        return f;
+    // A reload restarts the mail watchers only when what they are built from changed.
+    static bool watchers_differ(const Settings& a, const Settings& b) {
+        return a.user_address != b.user_address ||
+               !std::equal(a.mailboxes.begin(), a.mailboxes.end(), b.mailboxes.begin(), b.mailboxes.end(), same_watch);
     }
 
     void start_watchers() {
@@ -217,7 +195,6 @@ struct Daemon::Impl {
             draft_writers.push_back(std::make_shared<DraftWriter>(io, pool, state, state.settings->mailboxes[i], i));
             draft_writers.back()->kick();
         }
-        mailbox_fingerprint = fingerprint(*state.settings);
     }
 
     // Acknowledged notifications older than 30 days go; looked at every 6 hours.
@@ -349,18 +326,19 @@ struct Daemon::Impl {
                               "); the previous rules stay in force.");
             return;
         }
-        const auto& old = *state.settings;
+        const auto previous = state.settings;  // kept alive: compared after the switch
+        const auto& old = *previous;
         if (next.settings->state_dir != old.state_dir || next.settings->api_port != old.api_port ||
             next.settings->token_file != old.token_file)
             log::warning("changes to state_dir, api.port and api.token_file take effect after a restart");
         state.settings = next.settings;
         log::set_level(state.settings->log_level);
         install(next.rules);
-        if (fingerprint(*state.settings) != mailbox_fingerprint) {
+        if (watchers_differ(old, *state.settings)) {
             log::info("mailbox settings changed; restarting the mail watchers");
             start_watchers();
         }
-        if (calendars_fingerprint(*state.settings) != calendar_fingerprint) {
+        if (old.calendars != state.settings->calendars) {
             log::info("calendar settings changed; restarting the calendar watchers");
             start_calendars();
         }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "rapport/diagnostic.hpp"
@@ -26,6 +27,8 @@ struct Secret {
     std::string value;                 // inline password (never logged)
     std::vector<std::string> command;  // argv of password_command, run without a shell
     bool empty() const { return value.empty() && command.empty(); }
+    bool operator==(const Secret& o) const { return value == o.value && command == o.command; }
+    bool operator!=(const Secret& o) const { return !(*this == o); }
 };
 
 struct ServerEndpoint {
@@ -37,6 +40,11 @@ struct ServerEndpoint {
     Auth auth = Auth::password;
     std::string ca_file;  // absolute, optional
     bool allow_insecure = false;
+    bool operator==(const ServerEndpoint& o) const {
+        return std::tie(host, port, security, username, password, auth, ca_file, allow_insecure) ==
+               std::tie(o.host, o.port, o.security, o.username, o.password, o.auth, o.ca_file, o.allow_insecure);
+    }
+    bool operator!=(const ServerEndpoint& o) const { return !(*this == o); }
 };
 
 // The local SMTP submission listener of one mailbox (docs/submission.md). Limits are per
@@ -62,6 +70,13 @@ struct Mailbox {
     Seconds poll_interval{60};
 };
 
+// What a mailbox's watchers (folder watchers, draft writer) are built from; a reload restarts
+// them only when this differs. The submission listener and the relay are not part of it.
+inline bool same_watch(const Mailbox& a, const Mailbox& b) {
+    return std::tie(a.id, a.imap, a.watch, a.sent, a.drafts, a.idle, a.poll_interval) ==
+           std::tie(b.id, b.imap, b.watch, b.sent, b.drafts, b.idle, b.poll_interval);
+}
+
 struct CalendarSource {
     std::string id;
     std::string url;  // file: paths are made absolute: "file:/abs/path"
@@ -69,6 +84,11 @@ struct CalendarSource {
     Secret password;
     Seconds poll_interval{300};
     std::string mailbox;  // defaults to the first mailbox's id
+    bool operator==(const CalendarSource& o) const {
+        return std::tie(id, url, username, password, poll_interval, mailbox) ==
+               std::tie(o.id, o.url, o.username, o.password, o.poll_interval, o.mailbox);
+    }
+    bool operator!=(const CalendarSource& o) const { return !(*this == o); }
 };
 
 struct Settings {
