@@ -18,7 +18,7 @@ public:
     void reserve(std::size_t n) {
         std::size_t size = 16;
         while (size < 2 * n) size *= 2;
-        if (size > slots_.size()) slots_.assign(size, 0);  // only ever called on an empty index
+        if (count_ == 0 && size > slots_.size()) slots_.assign(size, 0);  // a hint; never rehashes
     }
 
     std::size_t size() const { return count_; }
