@@ -37,6 +37,9 @@ std::optional<std::string> read_text_file(const std::string& path, std::size_t m
         return std::nullopt;
     }
     std::string text;
+    // Sized up front: growing by doubling would briefly hold the old and the new buffer, about
+    // 2.5 times a 70 MB rules file.
+    if (S_ISREG(st.st_mode)) text.reserve(static_cast<std::size_t>(st.st_size));
     char buf[65536];
     while (in.read(buf, sizeof buf) || in.gcount() > 0) {
         text.append(buf, static_cast<std::size_t>(in.gcount()));
@@ -105,7 +108,7 @@ RulesResult rules_from_text(const std::string& text, const std::string& name, co
 RulesResult load_rules(const std::string& rules_path) {
     RulesResult result;
     std::string error;
-    auto text = read_text_file(rules_path, JsonLimits{}.max_bytes, error);
+    auto text = read_text_file(rules_path, kMaxRulesBytes, error);
     if (!text) {
         result.diagnostics.push_back(Diagnostic{rules_path, 0, 0, {}, error});
         // read_text_file already names the path; keep the message readable.

@@ -261,7 +261,7 @@ RulesResult cached_url_rules(const Settings& s) {
         return out;
     }
     std::string error;
-    auto text = read_text_file(s.rules_file, JsonLimits{}.max_bytes, error);
+    auto text = read_text_file(s.rules_file, kMaxRulesBytes, error);
     if (!text) {
         out.diagnostics = one(s.rules_url, error);
         return out;
@@ -274,7 +274,7 @@ UrlRulesCheck check_rules_url(const Settings& s, const UrlRulesOptions& options)
     RulesHttpRequest req;
     req.url = s.rules_url;
     req.ca_file = s.rules_ca_file;
-    req.max_bytes = JsonLimits{}.max_bytes;  // the same limit as a local rules file
+    req.max_bytes = kMaxRulesBytes;  // the same limit as a local rules file
     std::optional<CacheMeta> meta;
     if (options.conditional) meta = read_meta(s);
     const bool have_copy = meta && meta->url == s.rules_url && std::filesystem::exists(s.rules_file);

@@ -5,7 +5,7 @@
 //  - Fetched with libcurl, TLS verified (system store plus rules_ca_file), conditional on the
 //    last copy's ETag (If-None-Match) and Last-Modified (If-Modified-Since), so an unchanged
 //    file costs the server a 304.
-//  - Bounded: the local file's size limit (64 MiB), a 60 s deadline, https only, redirects
+//  - Bounded: the local file's size limit (128 MiB, kMaxRulesBytes), a 60 s deadline, https only, redirects
 //    followed only on the same host (a redirect elsewhere is refused, as a login page or a
 //    hijacked name would be), HTML or other non-JSON answers refused with a clear error.
 //  - The last good copy is kept in state_dir (rules-cache.json, with its URL, ETag and
@@ -44,7 +44,7 @@ struct RulesHttpRequest {
     std::string url;
     std::string ca_file;
     std::string if_none_match, if_modified_since;
-    std::size_t max_bytes = 64u << 20;
+    std::size_t max_bytes = kMaxRulesBytes;
     std::chrono::seconds timeout{60};
     int max_redirects = 5;
 };

@@ -52,13 +52,36 @@ bool PublicDomains::contains(std::string_view domain) const {
     return false;
 }
 
+namespace {
+
+// FlatIndex values: an account's index in the high half, the contact's or domain's in the low.
+std::uint64_t pack(std::size_t account, std::size_t item) {
+    return static_cast<std::uint64_t>(account) << 32 | static_cast<std::uint32_t>(item);
+}
+std::size_t account_of(std::uint64_t v) { return static_cast<std::size_t>(v >> 32); }
+std::size_t item_of(std::uint64_t v) { return static_cast<std::size_t>(v & 0xFFFFFFFFu); }
+
+}  // namespace
+
 AccountDirectory::AccountDirectory(std::shared_ptr<const Rules> rules) : rules_(std::move(rules)) {
     for (const auto& p : rules_->public_domains) public_.add(p);
     const auto& accounts = rules_->accounts;
+    std::size_t contacts = 0, domains = 0;
+    for (const auto& a : accounts) contacts += a.contacts.size(), domains += a.domains.size();
+    contacts_.reserve(contacts);
+    account_domains_.reserve(domains);
+    const auto contact_key = [&accounts](std::uint64_t v) {
+        return accounts[account_of(v)].contacts[item_of(v)].address.view();
+    };
+    const auto domain_key = [&accounts](std::uint64_t v) {
+        return std::string_view(accounts[account_of(v)].domains[item_of(v)]);
+    };
+    // parse_rules refuses duplicates, so the first claim is the only one.
     for (std::size_t a = 0; a < accounts.size(); ++a) {
         for (std::size_t c = 0; c < accounts[a].contacts.size(); ++c)
-            contacts_.emplace(accounts[a].contacts[c].address, ContactRef{a, c});
-        for (const auto& d : accounts[a].domains) account_domains_.emplace(d, a);
+            contacts_.insert(accounts[a].contacts[c].address, pack(a, c), contact_key);
+        for (std::size_t d = 0; d < accounts[a].domains.size(); ++d)
+            account_domains_.insert(accounts[a].domains[d], pack(a, d), domain_key);
     }
     for (std::size_t p = 0; p < rules_->people.size(); ++p)
         for (const auto& address : rules_->people[p].addresses) people_.emplace(address, p);
@@ -77,11 +100,14 @@ Match AccountDirectory::lookup(std::string_view raw) const {
         return m;
     }
     m.address = parsed->normalized();
-    if (auto it = contacts_.find(m.address); it != contacts_.end()) {
-        const Account& account = rules_->accounts[it->second.account];
+    const auto& accounts = rules_->accounts;
+    if (auto found = contacts_.find(m.address, [&accounts](std::uint64_t v) {
+            return accounts[account_of(v)].contacts[item_of(v)].address.view();
+        })) {
+        const Account& account = accounts[account_of(*found)];
         m.kind = MatchKind::contact;
         m.account = &account;
-        m.contact = &account.contacts[it->second.contact];
+        m.contact = &account.contacts[item_of(*found)];
         m.reason = m.address + " is listed as a contact of " + account.name + " (" + account.id + ")";
         return m;
     }
@@ -110,8 +136,10 @@ Match AccountDirectory::lookup(std::string_view raw) const {
                                  rules_->organization.name + "'s own domains";
             return m;
         }
-        if (auto it = account_domains_.find(key); it != account_domains_.end()) {
-            const Account& account = rules_->accounts[it->second];
+        if (auto found = account_domains_.find(key, [&accounts](std::uint64_t v) {
+                return std::string_view(accounts[account_of(v)].domains[item_of(v)]);
+            })) {
+            const Account& account = accounts[account_of(*found)];
             m.kind = MatchKind::domain;
             m.account = &account;
             m.reason = suffix == domain

@@ -5,6 +5,8 @@
 #include <unordered_map>
 
 #include "json_reader.hpp"
+#include "rules_stream.hpp"
+#include "rapport/flat_index.hpp"
 #include "rapport/address.hpp"
 #include "rapport/directory.hpp"
 #include "rapport/json_text.hpp"
@@ -47,13 +49,7 @@ namespace {
 using detail::json;
 using detail::JsonReader;
 
-bool valid_id(const std::string& id) {
-    if (id.empty() || id.size() > 64) return false;
-    return std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '.' || c == '_' || c == '-';
-    });
-}
+bool valid_id(const std::string& id) { return detail::valid_rules_id(id); }
 
 std::string q(const std::string& s) { return "\"" + s + "\""; }
 
@@ -63,6 +59,7 @@ public:
 
     std::shared_ptr<Rules> parse(const json& root) {
         auto rules = std::make_shared<Rules>();
+        rules->text = arena_;
         if (!r_.object(root, "$", {"$schema", "organization", "people", "accounts", "rules",
                                    "public_domains"},
                        {"organization", "people"}))
@@ -91,8 +88,69 @@ public:
         return rules;
     }
 
+    // The fast path: the small sections as usual, then the streamed accounts checked against
+    // them. Null when anything is wrong: the caller then takes the DOM path for the messages.
+    std::shared_ptr<Rules> parse_streamed(detail::StreamedRules& s) {
+        auto rules = parse(s.rest);
+        if (!diagnostics_.empty() || !streamed_accounts_valid(s)) return nullptr;
+        rules->accounts = std::move(s.accounts);
+        rules->text = s.arena;
+        return rules;
+    }
+
 private:
-    bool own_domain(const std::string& domain) const {
+    bool streamed_accounts_valid(detail::StreamedRules& s) const {
+        auto& accounts = s.accounts;
+        std::size_t contact_count = 0, domain_count = 0;
+        for (const auto& a : accounts) contact_count += a.contacts.size(), domain_count += a.domains.size();
+        FlatIndex ids, domains, contacts;
+        ids.reserve(accounts.size());
+        domains.reserve(domain_count);
+        contacts.reserve(contact_count);
+        // Index values: the account's index in the high half, the domain's or contact's in the low.
+        const auto pack = [](std::size_t a, std::size_t k) { return std::uint64_t{a} << 32 | k; };
+        const auto id_of = [&](std::uint64_t v) { return std::string_view(accounts[v].id); };
+        const auto domain_of = [&](std::uint64_t v) {
+            return std::string_view(accounts[v >> 32].domains[v & 0xFFFFFFFFu]);
+        };
+        const auto contact_of = [&](std::uint64_t v) {
+            return accounts[v >> 32].contacts[v & 0xFFFFFFFFu].address.view();
+        };
+        std::unordered_set<std::string_view> person_addresses;
+        for (const auto& [a, path] : person_addresses_) person_addresses.insert(a);
+        for (std::size_t i = 0; i < accounts.size(); ++i) {
+            const Account& a = accounts[i];
+            if (ids.insert(a.id, i, id_of) || !person_ids_.count(a.owner)) return false;
+            for (const auto& t : a.team)
+                if (!person_ids_.count(t)) return false;
+            for (std::size_t k = 0; k < a.domains.size(); ++k) {
+                const std::string& d = a.domains[k];
+                if (public_.contains(d) || own_domain(d) || domains.insert(d, pack(i, k), domain_of)) return false;
+            }
+            for (std::size_t k = 0; k < a.contacts.size(); ++k) {
+                const std::string_view address = a.contacts[k].address;
+                if (own_domain(address.substr(address.rfind('@') + 1)) || person_addresses.count(address) ||
+                    contacts.insert(address, pack(i, k), contact_of))
+                    return false;
+            }
+        }
+        for (auto& [index, lost] : s.lost) {
+            Account& account = accounts[index];
+            if (account.stage != Stage::lost) return false;
+            Diagnostics problems;
+            JsonReader reader(file_, problems);
+            if (!reader.object(lost, "$", {"on", "competitor", "delivery"})) return false;
+            LostDeal deal;
+            deal.on = reader.date(lost, "$", "on");
+            if (auto competitor = reader.string(lost, "$", "competitor", false)) deal.competitor = *competitor;
+            deal.delivery = reader.date(lost, "$", "delivery");
+            if (!problems.empty()) return false;
+            account.lost = deal;
+        }
+        return true;
+    }
+
+    bool own_domain(std::string_view domain) const {
         for (const auto& d : own_domains_)
             if (domain == d || (domain.size() > d.size() &&
                                 domain.compare(domain.size() - d.size(), d.size(), d) == 0 &&
@@ -272,9 +330,9 @@ private:
                                                          q(it->second.first) + " (" + it->second.second + ")");
                             continue;
                         }
-                        contact.address = *addr;
+                        contact.address = arena_->add(*addr);
                     }
-                    if (auto name = r_.string(c, p, "name", false)) contact.name = *name;
+                    if (auto name = r_.string(c, p, "name", false)) contact.name = arena_->add(*name);
                     if (auto champion = r_.boolean(c, p, "champion")) contact.champion = *champion;
                     account.contacts.push_back(std::move(contact));
                 }
@@ -415,6 +473,7 @@ private:
     }
 
     JsonReader r_;
+    std::shared_ptr<StringArena> arena_ = std::make_shared<StringArena>();
     std::string file_;
     Diagnostics& diagnostics_;  // the same list r_ writes to, for checks outside JsonReader
     PublicDomains public_;
@@ -425,9 +484,9 @@ private:
 
 }  // namespace
 
-RulesResult parse_rules(std::string_view text, const std::string& file_name) {
+RulesResult detail::parse_rules_with_dom(std::string_view text, const std::string& file_name) {
     RulesResult result;
-    JsonDocument doc = parse_json_text(text, file_name);
+    JsonDocument doc = parse_json_text(text, file_name, JsonLimits{kMaxRulesBytes, JsonLimits{}.max_depth});
     if (!doc.value) {
         result.diagnostics = std::move(doc.diagnostics);
         return result;
@@ -436,6 +495,25 @@ RulesResult parse_rules(std::string_view text, const std::string& file_name) {
     auto rules = parser.parse(*doc.value);
     if (result.diagnostics.empty()) result.rules = std::move(rules);
     return result;
+}
+
+// A valid file, the common case and the large one, is read in one streaming pass into its final
+// form; anything else is read again by the DOM walk, whose messages (and their order) are what
+// --check-config prints. A broken file pays twice; a good one pays neither the JSON document
+// nor the copies out of it.
+RulesResult parse_rules(std::string_view text, const std::string& file_name) {
+    const JsonLimits limits{kMaxRulesBytes, JsonLimits{}.max_depth};
+    if (text.size() <= limits.max_bytes && text.find('\0') == std::string_view::npos) {
+        if (auto streamed = detail::stream_rules(text, limits.max_depth)) {
+            RulesResult result;
+            RulesParser parser(file_name, result.diagnostics);
+            if (auto rules = parser.parse_streamed(*streamed); rules && result.diagnostics.empty()) {
+                result.rules = std::move(rules);
+                return result;
+            }
+        }
+    }
+    return detail::parse_rules_with_dom(text, file_name);
 }
 
 }  // namespace rapport

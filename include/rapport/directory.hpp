@@ -1,6 +1,8 @@
 #pragma once
 // The account directory: who an address belongs to, and why. Built once per rules load and
-// then only read, so lookups need no locking and cost one or a few hash probes.
+// then only read, so lookups need no locking and cost one or a few hash probes. The contact
+// and account-domain tables are flat (FlatIndex): they hold indices into the Rules, no copies
+// of the strings.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -8,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "rapport/flat_index.hpp"
 #include "rapport/rules.hpp"
 
 namespace rapport {
@@ -47,15 +50,11 @@ public:
     const PublicDomains& public_domains() const { return public_; }
 
 private:
-    struct ContactRef {
-        std::size_t account;
-        std::size_t contact;
-    };
     std::shared_ptr<const Rules> rules_;
     PublicDomains public_;
-    std::unordered_map<std::string, ContactRef> contacts_;
-    std::unordered_map<std::string, std::size_t> people_;           // address -> person index
-    std::unordered_map<std::string, std::size_t> account_domains_;  // domain -> account index
+    FlatIndex contacts_;         // address -> account << 32 | contact
+    FlatIndex account_domains_;  // domain -> account << 32 | domain
+    std::unordered_map<std::string, std::size_t> people_;  // address -> person index
     std::unordered_set<std::string> own_domains_;
 };
 

@@ -12,6 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     auto rules = rapport::parse_rules(text, "rules.json");
     if ((rules.rules == nullptr) == rules.diagnostics.empty()) std::abort();
+    // The streaming fast path must accept exactly what the DOM walk accepts.
+    if ((rapport::detail::parse_rules_with_dom(text, "rules.json").rules == nullptr) != (rules.rules == nullptr))
+        std::abort();
     for (const auto& d : rules.diagnostics)
         if (d.to_string().empty()) std::abort();
     if (rules.rules) {

@@ -85,15 +85,15 @@ TEST_CASE("unreadable, missing, huge and binary files give a clear error, never 
         CHECK(status == 1);
         CHECK(out.find("it is a directory, not a file") != std::string::npos);
     }
-    SECTION("a 100 MB rules file") {
+    SECTION("a 130 MiB rules file") {
         {
             std::ofstream big(dir / "rules.json");
             std::string chunk(1 << 20, ' ');
-            for (int i = 0; i < 100; ++i) big << chunk;
+            for (int i = 0; i < 130; ++i) big << chunk;
         }
         auto [status, out] = run({program("rapportd"), "--check-config", dir / "settings.json"});
         CHECK(status == 1);
-        CHECK(out.find("the file is too large (104857600 bytes; the limit is 67108864 bytes)") != std::string::npos);
+        CHECK(out.find("the file is too large (136314880 bytes; the limit is 134217728 bytes)") != std::string::npos);
     }
     SECTION("random binary") {
         std::string junk;

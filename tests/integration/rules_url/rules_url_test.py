@@ -110,11 +110,11 @@ def serve(published, port, ctx, other_host_port):
                     published.log.append((self.path, 200))
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(100 * 1024 * 1024))
+                self.send_header("Content-Length", str(200 * 1024 * 1024))
                 self.end_headers()
                 try:
                     chunk = b" " * 65536
-                    for _ in range(1600):
+                    for _ in range(3200):
                         self.wfile.write(chunk)
                 except OSError:
                     pass
@@ -127,7 +127,7 @@ def serve(published, port, ctx, other_host_port):
                 self.end_headers()
                 try:
                     chunk = b" " * 65536
-                    for _ in range(1600):
+                    for _ in range(3200):
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 except OSError:
                     pass
@@ -304,8 +304,8 @@ def main():
         check(code == 0, f"a redirect on the same host is followed ({code}: {out})")
         for path, expect in [("/login.html", "answered with an HTML page"),
                              ("/missing.json", "404 Not Found; check the rules URL"),
-                             ("/huge.json", "larger than 64 MiB"),
-                             ("/huge-chunked.json", "larger than 64 MiB"),
+                             ("/huge.json", "larger than 128 MiB"),
+                             ("/huge-chunked.json", "larger than 128 MiB"),
                              ("/elsewhere.json", "redirected to another host")]:
             write_settings(workdir, base + path, api_port)
             code, out, took = check_config(workdir)

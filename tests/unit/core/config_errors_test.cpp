@@ -118,11 +118,11 @@ TEST_CASE("defaults fill what the files leave out", "[config]") {
 }
 
 TEST_CASE("hostile rules text never crashes and always explains", "[config]") {
-    const std::string huge(70u << 20, ' ');
+    const std::string huge(130u << 20, ' ');
     auto big = parse_rules(huge, "rules.json");
     REQUIRE(big.diagnostics.size() == 1);
     CHECK(big.diagnostics[0].to_string() ==
-          "rules.json: the file is too large (73400320 bytes; the limit is 67108864 bytes)");
+          "rules.json: the file is too large (136314880 bytes; the limit is 134217728 bytes)");
 
     std::string deep = std::string(100000, '[') + std::string(100000, ']');
     auto nested = parse_rules(deep, "rules.json");
