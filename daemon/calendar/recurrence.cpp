@@ -37,8 +37,9 @@ int unit_seconds(icalrecurrencetype_frequency freq) {
 class Expander {
 public:
     Expander(const EventRecord& event, const Exclusions& replaced, sys_seconds from, sys_seconds to,
-             const ExpandLimits& limits, std::vector<std::string>& warnings)
-        : event_(event), replaced_(replaced), from_(from), to_(to), limits_(limits), warnings_(warnings) {
+             const ExpandLimits& limits, WorkBudget& budget, std::vector<std::string>& warnings, std::string& limit)
+        : event_(event), replaced_(replaced), from_(from), to_(to), limits_(limits), budget_(budget),
+          warnings_(warnings), limit_(limit) {
         const bool all_day = event.start.is_date();
         for (const WallTime& ex : event.exdates) excluded_.add(ex, all_day);
         // The earliest start whose instance can still reach into the window.
@@ -64,8 +65,8 @@ public:
             consider(extra.start, start, end);
         }
         if (full_)
-            warnings_.push_back(event_.label + ": more than " + std::to_string(limits_.max_occurrences_per_event) +
-                                " occurrences in the window; the rest ignored");
+            cut(event_.label + ": more than " + std::to_string(limits_.max_occurrences_per_event) +
+                " occurrences in the window; the rest ignored (check its RRULE)");
         std::vector<Instance> out;
         out.reserve(found_.size());
         for (auto& [key, instance] : found_) out.push_back(instance);
@@ -73,6 +74,11 @@ public:
     }
 
 private:
+    void cut(const std::string& message) {
+        warnings_.push_back(message);
+        if (limit_.empty()) limit_ = message;
+    }
+
     void consider(const WallTime& local, sys_seconds start, sys_seconds end) {
         if (!overlaps(start, end, from_, to_)) return;
         if (excluded_.contains(local, start) || replaced_.contains(local, start)) return;
@@ -123,8 +129,17 @@ private:
         std::size_t steps = 0;
         for (;;) {
             if (steps++ >= limits_.max_iterations_per_event) {
-                warnings_.push_back(event_.label + ": recurrence stopped after " +
-                                    std::to_string(limits_.max_iterations_per_event) + " steps");
+                cut(event_.label + ": recurrence stopped after " + std::to_string(limits_.max_iterations_per_event) +
+                    " steps; the rest of the series is ignored (check its RRULE)");
+                return;
+            }
+            if (!budget_.spend()) {
+                cut(budget_.out_of_time()
+                        ? event_.label + ": recurrence stopped at the time limit for the calendar; this and later "
+                                         "series are cut short (check the calendar's RRULEs)"
+                        : event_.label + ": recurrence stopped: the calendar's recurrences took more than " +
+                              std::to_string(limits_.max_iterations) +
+                              " steps together; this and later series are cut short (check the calendar's RRULEs)");
                 return;
             }
             icaltimetype next = icalrecur_iterator_next(it.get());
@@ -157,7 +172,9 @@ private:
     const Exclusions& replaced_;
     sys_seconds from_, to_, earliest_;
     const ExpandLimits& limits_;
+    WorkBudget& budget_;
     std::vector<std::string>& warnings_;
+    std::string& limit_;
     Exclusions excluded_;
     std::map<long long, Instance> found_;
     bool full_ = false;
@@ -167,8 +184,9 @@ private:
 
 std::vector<Instance> expand_instances(const EventRecord& event, const Exclusions& replaced,
                                        sys_seconds from, sys_seconds to, const ExpandLimits& limits,
-                                       std::vector<std::string>& warnings) {
-    return Expander(event, replaced, from, to, limits, warnings).run();
+                                       WorkBudget& budget, std::vector<std::string>& warnings,
+                                       std::string& limit) {
+    return Expander(event, replaced, from, to, limits, budget, warnings, limit).run();
 }
 
 }  // namespace rapport::calendar
