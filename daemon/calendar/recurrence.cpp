@@ -1,6 +1,9 @@
 #include "calendar/recurrence.hpp"
 
 #include <map>
+#include <optional>
+
+#include "calendar/simple_rule.hpp"
 
 namespace rapport::calendar {
 
@@ -100,9 +103,14 @@ private:
                 until_utc + std::chrono::hours(48) < earliest_)
                 return;
         }
+        const bool skip_ahead = rule.count == 0 && earliest_ > event_.start_utc;
+        if (auto simple = SimpleRule::make(rule, event_.start.fields)) {
+            if (skip_ahead) simple->skip_to(day_of(to_wall(earliest_, zone)));
+            walk([&] { return simple->next(); }, simple->until());
+            return;
+        }
         icaltimetype dtstart = event_.start.fields;
         dtstart.zone = zone;
-        const bool skip_ahead = rule.count == 0 && earliest_ > event_.start_utc;
         const int unit = unit_seconds(rule.freq);
         const bool phased = unit > 0 && rule.interval > 1;
         if (skip_ahead && phased) {
@@ -125,7 +133,14 @@ private:
             it.reset(icalrecur_iterator_new(rule, dtstart));  // set_start refused: walk from DTSTART
             if (!it) return;
         }
+        walk([&] { return icalrecur_iterator_next(it.get()); }, std::nullopt);  // libical checks UNTIL itself
+    }
 
+    // Takes instances from `next` (wall-clock fields in the event's zone, in order; a null time
+    // at the end) until the window, UNTIL or a limit ends the rule.
+    template <typename Next>
+    void walk(Next next_instance, const std::optional<sys_seconds>& until) {
+        icaltimezone* zone = event_.start.zone;
         std::size_t steps = 0;
         for (;;) {
             if (steps++ >= limits_.max_iterations_per_event) {
@@ -142,7 +157,7 @@ private:
                               " steps together; this and later series are cut short (check the calendar's RRULEs)");
                 return;
             }
-            icaltimetype next = icalrecur_iterator_next(it.get());
+            icaltimetype next = next_instance();
             if (icaltime_is_null_time(next)) return;
             WallTime local;
             local.fields = next;
@@ -150,7 +165,7 @@ private:
             local.zone = zone;
             local.floating = event_.start.floating;
             sys_seconds start;
-            if (!to_utc(local, start) || start >= to_) return;
+            if (!to_utc(local, start) || start >= to_ || (until && start > *until)) return;
             consider(local, start, instance_end(local, start, event_.length));
             if (full_) return;
         }
