@@ -38,12 +38,52 @@ std::string strip_mailto(std::string address) {
     return trim(address);
 }
 
+// The text of an enumerated parameter (PARTSTAT, ROLE) as written: the enum's name, or the
+// value itself for X- and unknown values.
+template <typename Enum>
+std::string enum_text(icalparameter* q, Enum value, Enum x_value, Enum none_value) {
+    if (value == x_value || value == none_value) {
+        const char* x = icalparameter_get_xvalue(q);
+        return x ? x : "";
+    }
+    const char* name = icalparameter_enum_to_string(static_cast<int>(value));
+    return name ? name : "";
+}
+
+// One pass over the property's parameters, switching on their kind: looking each name up with
+// icalproperty_get_parameter_as_string_r compares every parameter's name and prints it.
+// The first CN, PARTSTAT and ROLE count, as there.
 Attendee read_person(icalproperty* p, const char* value) {
     Attendee person;
     person.address = strip_mailto(value ? value : "");
-    person.name = parameter(p, "CN");
-    person.partstat = upper(parameter(p, "PARTSTAT"));
-    person.role = upper(parameter(p, "ROLE"));
+    bool cn = false, partstat = false, role = false;
+    for (icalparameter* q = icalproperty_get_first_parameter(p, ICAL_ANY_PARAMETER); q;
+         q = icalproperty_get_next_parameter(p, ICAL_ANY_PARAMETER)) {
+        switch (icalparameter_isa(q)) {
+            case ICAL_CN_PARAMETER:
+                if (!cn) {
+                    const char* name = icalparameter_get_cn(q);
+                    person.name = trim(name ? name : "");
+                    cn = true;
+                }
+                break;
+            case ICAL_PARTSTAT_PARAMETER:
+                if (!partstat) {
+                    person.partstat = upper(trim(enum_text(q, icalparameter_get_partstat(q), ICAL_PARTSTAT_X,
+                                                           ICAL_PARTSTAT_NONE)));
+                    partstat = true;
+                }
+                break;
+            case ICAL_ROLE_PARAMETER:
+                if (!role) {
+                    person.role = upper(trim(enum_text(q, icalparameter_get_role(q), ICAL_ROLE_X, ICAL_ROLE_NONE)));
+                    role = true;
+                }
+                break;
+            default:
+                break;
+        }
+    }
     return person;
 }
 

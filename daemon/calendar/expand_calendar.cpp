@@ -278,9 +278,20 @@ CalendarParseResult expand_calendar(std::string_view ics_text, sys_seconds windo
         if (full) break;
     }
 
-    std::sort(result.occurrences.begin(), result.occurrences.end(), [](const Occurrence& a, const Occurrence& b) {
+    // Sorted by position and then moved once: an Occurrence is a dozen strings, too heavy to be
+    // swapped around by the sort itself.
+    std::vector<std::size_t> order(result.occurrences.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    const auto& all = result.occurrences;
+    std::sort(order.begin(), order.end(), [&all](std::size_t x, std::size_t y) {
+        const Occurrence& a = all[x];
+        const Occurrence& b = all[y];
         return std::tie(a.start, a.uid, a.recurrence_id) < std::tie(b.start, b.uid, b.recurrence_id);
     });
+    std::vector<Occurrence> sorted;
+    sorted.reserve(order.size());
+    for (std::size_t i : order) sorted.push_back(std::move(result.occurrences[i]));
+    result.occurrences = std::move(sorted);
     return result;
 }
 
