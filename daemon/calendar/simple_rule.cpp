@@ -78,11 +78,9 @@ std::optional<SimpleRule> SimpleRule::make(const icalrecurrencetype& rule, const
             r.stride_ = 7LL * rule.interval;
         }
     }
-    // A DTSTART outside the rule: libical neither gives nor counts it. Left to libical.
+    // A DTSTART outside the rule is neither given nor counted, as by libical (the expansion
+    // adds DTSTART itself).
     r.fill();
-    bool starts_itself = false;
-    for (int i = 0; i < r.day_count_; ++i) starts_itself |= r.days_[i] == r.first_day_;
-    if (!starts_itself) return std::nullopt;
 
     if (!icaltime_is_null_time(rule.until)) {
         if (dtstart.is_date || rule.until.is_date || !icaltime_is_utc(rule.until)) return std::nullopt;

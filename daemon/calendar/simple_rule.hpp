@@ -4,8 +4,9 @@
 // or a UTC UNTIL — walked with civil-date arithmetic instead of icalrecur_iterator. libical
 // 3.0.16, built with ICU, takes each iterator step through an ICU Calendar (about 3 µs a step,
 // most of an expansion's time); this takes a few nanoseconds.
-// Anything else (other frequencies, BYMONTH, BYMONTHDAY, BYSETPOS, a DTSTART the rule itself
-// would not produce, a local UNTIL) is left to libical: make() returns nothing.
+// A DTSTART the rule would not produce is neither given nor counted, as by libical. Anything
+// else (other frequencies, BYMONTH, BYMONTHDAY, BYSETPOS, a local UNTIL, a plain MONTHLY) is
+// left to libical: make() returns nothing.
 // tests/unit/calendar/simple_rule_test.cpp holds it to libical's answers.
 #include <libical/ical.h>
 
