@@ -280,3 +280,21 @@ TEST_CASE("10 MB without a line break is refused quickly", "[calendar]") {
     REQUIRE(inside.occurrences.size() == 1);
     CHECK(inside.occurrences[0].description.size() == kMaxDescription);
 }
+
+TEST_CASE("zones defined in calendars are shared only between identical definitions", "[calendar]") {
+    // One TZID, two definitions, read in turn: each calendar gets its own offset every time.
+    auto zone = [](const std::string& offset) {
+        return "BEGIN:VTIMEZONE\r\nTZID:Custom\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\nTZOFFSETFROM:" + offset +
+               "\r\nTZOFFSETTO:" + offset + "\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
+    };
+    const std::string body = event("z", "DTSTART;TZID=Custom:20261102T090000\r\n");
+    const std::string plus_one = calendar(zone("+0100") + body), plus_five = calendar(zone("+0500") + body);
+    for (int round = 0; round < 2; ++round) {
+        auto one = expand(plus_one, "2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z");
+        auto five = expand(plus_five, "2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z");
+        REQUIRE(one.occurrences.size() == 1);
+        REQUIRE(five.occurrences.size() == 1);
+        CHECK(iso(one.occurrences[0].start) == "2026-11-02T08:00:00Z");
+        CHECK(iso(five.occurrences[0].start) == "2026-11-02T04:00:00Z");
+    }
+}
