@@ -4,6 +4,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -244,9 +245,11 @@ CalendarParseResult expand_calendar(std::string_view ics_text, sys_seconds windo
     }
     result.events = static_cast<int>(series.size());
 
+    // A deque: it grows without moving what it holds (an Occurrence is a dozen strings).
+    std::deque<Occurrence> found;
     bool full = false;
     auto emit = [&](Occurrence&& o) {
-        if (result.occurrences.size() >= limits.max_occurrences) {
+        if (found.size() >= limits.max_occurrences) {
             if (!full) {
                 warnings.push_back("more than " + std::to_string(limits.max_occurrences) +
                                    " occurrences in the window; the rest ignored");
@@ -255,7 +258,7 @@ CalendarParseResult expand_calendar(std::string_view ics_text, sys_seconds windo
             full = true;
             return;
         }
-        result.occurrences.push_back(std::move(o));
+        found.push_back(std::move(o));
     };
 
     WorkBudget budget(limits.max_iterations, limits.deadline);
@@ -280,18 +283,16 @@ CalendarParseResult expand_calendar(std::string_view ics_text, sys_seconds windo
 
     // Sorted by position and then moved once: an Occurrence is a dozen strings, too heavy to be
     // swapped around by the sort itself.
-    std::vector<std::size_t> order(result.occurrences.size());
+    std::vector<std::size_t> order(found.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    const auto& all = result.occurrences;
+    const auto& all = found;
     std::sort(order.begin(), order.end(), [&all](std::size_t x, std::size_t y) {
         const Occurrence& a = all[x];
         const Occurrence& b = all[y];
         return std::tie(a.start, a.uid, a.recurrence_id) < std::tie(b.start, b.uid, b.recurrence_id);
     });
-    std::vector<Occurrence> sorted;
-    sorted.reserve(order.size());
-    for (std::size_t i : order) sorted.push_back(std::move(result.occurrences[i]));
-    result.occurrences = std::move(sorted);
+    result.occurrences.reserve(order.size());
+    for (std::size_t i : order) result.occurrences.push_back(std::move(found[i]));
     return result;
 }
 
