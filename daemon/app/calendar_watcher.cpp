@@ -113,8 +113,11 @@ CalendarWatcher::Outcome CalendarWatcher::read(Context& c) {
             return out;
         }
         if (fetched.state == calendar::FetchResult::State::changed) c.documents = std::move(fetched.documents);
-        // Expanded on every poll, changed or not: the window moves with the clock.
-        auto result = calendar::expand_documents(c.documents, from, to, {}, c.zone);
+        // Expanded on every poll, changed or not: the window moves with the clock. The time
+        // limit keeps a runaway calendar from holding libical (one lock for all calendars).
+        calendar::ExpandLimits limits;
+        limits.deadline = std::chrono::steady_clock::now() + kExpandTimeLimit;
+        auto result = calendar::expand_documents(c.documents, from, to, limits, c.zone);
         for (const auto& skipped : result.skipped) log::warning("calendar " + c.id + ": skipped " + skipped);
         out.occurrences.reserve(result.occurrences.size());
         for (const auto& o : result.occurrences) {
@@ -137,6 +140,9 @@ CalendarWatcher::Outcome CalendarWatcher::read(Context& c) {
         // Nothing usable at all (an HTML login page, a truncated file) is an error the user
         // must see; one bad event among good ones is only logged.
         if (result.events == 0 && !result.skipped.empty()) out.error = result.skipped.front();
+        // A recurrence cut short by the limits: what was found is used, but the calendar needs
+        // fixing (FREQ=SECONDLY;COUNT=1000000000), and the status says so.
+        else if (!result.limit.empty()) out.error = "calendar cut short: " + result.limit;
         out.read = true;
     } catch (const std::exception& e) {
         // Out of memory in libical, say. Reported like any failure and retried; the source is

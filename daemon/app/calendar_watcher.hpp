@@ -8,6 +8,7 @@
 // between fetches, the password, the last documents) lives in a shared Context the job holds,
 // so stop() and the destructor never wait for a worker: a job still running when the watcher
 // goes keeps its Context alive on its own and its result is dropped.
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -43,6 +44,8 @@ public:
     // A failed password_command, open or fetch is retried after 5 s, 10 s, 20 s… up to this.
     static constexpr Seconds kFirstRetry{5};
     static constexpr Seconds kMaxRetry{600};
+    // Parsing and expanding one calendar (all its documents) stops here; see ExpandLimits.
+    static constexpr std::chrono::milliseconds kExpandTimeLimit{2000};
 
 private:
     struct Context;  // what a job works on (calendar_watcher.cpp)

@@ -56,6 +56,9 @@ struct Daemon::Impl {
     boost::asio::io_context io{1};
     // After io (the workers post to it), before the watchers (they submit to it).
     WorkerPool pool{io};
+    // Calendar reads apart (docs/architecture.md): feeds that stall hold a thread each until
+    // their timeout, and must hold up neither the other calendars nor mail's jobs.
+    WorkerPool calendar_pool{io, 8};
     boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
     NudgeTimer nudge_timer{io, state};
     AccountReviewer reviewer{io, state};
@@ -86,7 +89,7 @@ struct Daemon::Impl {
         }
         for (std::size_t i = 0; i < state.settings->calendars.size(); ++i) {
             calendar_watchers.push_back(std::make_unique<CalendarWatcher>(
-                io, pool, state, state.settings->calendars[i], i, dir,
+                io, calendar_pool, state, state.settings->calendars[i], i, dir,
                 [this](std::size_t index, std::vector<CalendarOccurrence> list) {
                     if (index < occurrences.size()) occurrences[index] = std::move(list);
                     meetings_changed();

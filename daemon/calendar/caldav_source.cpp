@@ -115,6 +115,7 @@ private:
         request.method = method;
         request.url = url_;
         request.timeout = settings_.timeout;
+        request.total_timeout = settings_.total_timeout;
         request.max_body = settings_.max_bytes;
         request.ca_file = settings_.ca_file;
         request.headers.emplace_back("Content-Type", "application/xml; charset=utf-8");

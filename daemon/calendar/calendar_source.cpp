@@ -31,6 +31,7 @@ CalendarParseResult expand_documents(const std::vector<CalendarDocument>& docume
         CalendarParseResult one = expand_calendar(document.text, window_start, window_end, limits, default_tz);
         const std::string prefix = clip(document.name, 120) + ": ";
         if (!one.error.empty()) merged.skipped.push_back(prefix + one.error);
+        if (!one.limit.empty() && merged.limit.empty()) merged.limit = prefix + one.limit;
         for (auto& s : one.skipped) merged.skipped.push_back(prefix + s);
         for (auto& w : one.warnings) merged.warnings.push_back(prefix + w);
         merged.events += one.events;

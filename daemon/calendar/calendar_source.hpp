@@ -24,7 +24,8 @@ struct SourceSettings {
     std::string password;
     std::filesystem::path base_dir;  // relative file: paths start here (the settings file's folder)
     std::string ca_file;             // extra trusted CAs (PEM) for https
-    std::chrono::seconds timeout{30};
+    std::chrono::seconds timeout{30};        // per network step (connect, each read…)
+    std::chrono::seconds total_timeout{60};  // one HTTP exchange in all (a feed that trickles)
     std::size_t max_bytes = 10 * 1024 * 1024;  // per file, feed or CalDAV reply
     std::size_t max_documents = 5000;          // files in a folder, resources in a collection
 };
@@ -49,7 +50,8 @@ std::unique_ptr<CalendarSource> open_calendar_source(const SourceSettings& setti
 
 // Every document expanded and merged: occurrences sorted, one per (uid, recurrence_id) (the
 // highest SEQUENCE wins), messages prefixed with the document name. A document refused as a
-// whole (too large, not iCalendar) is reported in `skipped`; `error` stays empty.
+// whole (too large, not iCalendar, past the deadline) is reported in `skipped`; `error` stays
+// empty. `limit` is the first document's that has one.
 CalendarParseResult expand_documents(const std::vector<CalendarDocument>& documents, sys_seconds window_start,
                                      sys_seconds window_end, const ExpandLimits& limits = {},
                                      const std::string& default_tz = "UTC");

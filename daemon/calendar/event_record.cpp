@@ -38,12 +38,52 @@ std::string strip_mailto(std::string address) {
     return trim(address);
 }
 
+// The text of an enumerated parameter (PARTSTAT, ROLE) as written: the enum's name, or the
+// value itself for X- and unknown values.
+template <typename Enum>
+std::string enum_text(icalparameter* q, Enum value, Enum x_value, Enum none_value) {
+    if (value == x_value || value == none_value) {
+        const char* x = icalparameter_get_xvalue(q);
+        return x ? x : "";
+    }
+    const char* name = icalparameter_enum_to_string(static_cast<int>(value));
+    return name ? name : "";
+}
+
+// One pass over the property's parameters, switching on their kind: looking each name up with
+// icalproperty_get_parameter_as_string_r compares every parameter's name and prints it.
+// The first CN, PARTSTAT and ROLE count, as there.
 Attendee read_person(icalproperty* p, const char* value) {
     Attendee person;
     person.address = strip_mailto(value ? value : "");
-    person.name = parameter(p, "CN");
-    person.partstat = upper(parameter(p, "PARTSTAT"));
-    person.role = upper(parameter(p, "ROLE"));
+    bool cn = false, partstat = false, role = false;
+    for (icalparameter* q = icalproperty_get_first_parameter(p, ICAL_ANY_PARAMETER); q;
+         q = icalproperty_get_next_parameter(p, ICAL_ANY_PARAMETER)) {
+        switch (icalparameter_isa(q)) {
+            case ICAL_CN_PARAMETER:
+                if (!cn) {
+                    const char* name = icalparameter_get_cn(q);
+                    person.name = trim(name ? name : "");
+                    cn = true;
+                }
+                break;
+            case ICAL_PARTSTAT_PARAMETER:
+                if (!partstat) {
+                    person.partstat = upper(trim(enum_text(q, icalparameter_get_partstat(q), ICAL_PARTSTAT_X,
+                                                           ICAL_PARTSTAT_NONE)));
+                    partstat = true;
+                }
+                break;
+            case ICAL_ROLE_PARAMETER:
+                if (!role) {
+                    person.role = upper(trim(enum_text(q, icalparameter_get_role(q), ICAL_ROLE_X, ICAL_ROLE_NONE)));
+                    role = true;
+                }
+                break;
+            default:
+                break;
+        }
+    }
     return person;
 }
 
@@ -80,14 +120,51 @@ std::optional<Length> length_of(const icaldurationtype& d) {
     return length;
 }
 
+// The event's properties found in one walk over its list: libical's getters (get_uid,
+// get_summary, get_first_property…) each walk the whole list again, a dozen walks per event.
+// The first of each single-valued property counts, as with those getters.
+struct Properties {
+    icalproperty *uid = nullptr, *dtstart = nullptr, *dtend = nullptr, *duration = nullptr, *recurrence_id = nullptr,
+                 *status = nullptr, *summary = nullptr, *description = nullptr, *location = nullptr,
+                 *sequence = nullptr, *organizer = nullptr;
+    std::vector<icalproperty*> rrules, rdates, exdates, attendees, errors;
+
+    explicit Properties(icalcomponent* vevent) {
+        for (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_ANY_PROPERTY); p;
+             p = icalcomponent_get_next_property(vevent, ICAL_ANY_PROPERTY)) {
+            switch (icalproperty_isa(p)) {
+                case ICAL_UID_PROPERTY: first(uid, p); break;
+                case ICAL_DTSTART_PROPERTY: first(dtstart, p); break;
+                case ICAL_DTEND_PROPERTY: first(dtend, p); break;
+                case ICAL_DURATION_PROPERTY: first(duration, p); break;
+                case ICAL_RECURRENCEID_PROPERTY: first(recurrence_id, p); break;
+                case ICAL_STATUS_PROPERTY: first(status, p); break;
+                case ICAL_SUMMARY_PROPERTY: first(summary, p); break;
+                case ICAL_DESCRIPTION_PROPERTY: first(description, p); break;
+                case ICAL_LOCATION_PROPERTY: first(location, p); break;
+                case ICAL_SEQUENCE_PROPERTY: first(sequence, p); break;
+                case ICAL_ORGANIZER_PROPERTY: first(organizer, p); break;
+                case ICAL_RRULE_PROPERTY: rrules.push_back(p); break;
+                case ICAL_RDATE_PROPERTY: rdates.push_back(p); break;
+                case ICAL_EXDATE_PROPERTY: exdates.push_back(p); break;
+                case ICAL_ATTENDEE_PROPERTY: attendees.push_back(p); break;
+                case ICAL_XLICERROR_PROPERTY: errors.push_back(p); break;
+                default: break;
+            }
+        }
+    }
+    static void first(icalproperty*& slot, icalproperty* p) {
+        if (!slot) slot = p;
+    }
+};
+
 // libical turns a property it cannot parse into X-LIC-ERROR ("… in DTEND property. Removing
 // entire property: …"). For the properties that decide when an event happens, that is a
 // malformed event, not a detail to drop.
-std::string broken_time_property(icalcomponent* vevent) {
+std::string broken_time_property(const Properties& properties) {
     static const char* const kTimeProperties[] = {"DTSTART", "DTEND", "DURATION", "RRULE",
                                                   "RDATE", "EXDATE", "RECURRENCE-ID"};
-    for (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_XLICERROR_PROPERTY); p;
-         p = icalcomponent_get_next_property(vevent, ICAL_XLICERROR_PROPERTY)) {
+    for (icalproperty* p : properties.errors) {
         const char* text = icalproperty_get_xlicerror(p);
         if (!text) continue;
         const std::string error = text;
@@ -137,7 +214,8 @@ sys_seconds instance_end(const WallTime& local, sys_seconds start, const Length&
 std::optional<EventRecord> read_event(icalcomponent* vevent, std::size_t index, const ReadContext& ctx,
                                       std::string& reason) {
     EventRecord event;
-    const char* uid = icalcomponent_get_uid(vevent);
+    const Properties properties(vevent);
+    const char* uid = properties.uid ? icalproperty_get_uid(properties.uid) : nullptr;
     if (uid && *uid) {
         event.uid = uid;
         event.label = "event UID " + clip(event.uid);
@@ -151,15 +229,15 @@ std::optional<EventRecord> read_event(icalcomponent* vevent, std::size_t index, 
         return std::nullopt;
     };
 
-    if (std::string broken = broken_time_property(vevent); !broken.empty()) return fail(broken);
+    if (std::string broken = broken_time_property(properties); !broken.empty()) return fail(broken);
 
-    icalproperty* dtstart = icalcomponent_get_first_property(vevent, ICAL_DTSTART_PROPERTY);
+    icalproperty* dtstart = properties.dtstart;
     if (!dtstart) return fail("DTSTART missing");
     auto start = place(dtstart, icalproperty_get_dtstart(dtstart), ctx);
     if (!start || !to_utc(*start, event.start_utc)) return fail("DTSTART invalid or out of range");
     event.start = *start;
 
-    if (icalproperty* dtend = icalcomponent_get_first_property(vevent, ICAL_DTEND_PROPERTY)) {
+    if (icalproperty* dtend = properties.dtend) {
         auto end = place(dtend, icalproperty_get_dtend(dtend), ctx);
         if (!end) return fail("DTEND invalid or out of range");
         event.length_given = true;
@@ -178,7 +256,7 @@ std::optional<EventRecord> read_event(icalcomponent* vevent, std::size_t index, 
             }
             event.length.exact_seconds = std::min(seconds, kMaxExactSeconds);
         }
-    } else if (icalproperty* duration = icalcomponent_get_first_property(vevent, ICAL_DURATION_PROPERTY)) {
+    } else if (icalproperty* duration = properties.duration) {
         auto length = length_of(icalproperty_get_duration(duration));
         if (!length) {
             ctx.warnings->push_back(event.label + ": negative DURATION; treated as zero length");
@@ -190,14 +268,12 @@ std::optional<EventRecord> read_event(icalcomponent* vevent, std::size_t index, 
         event.length.nominal_days = 1;  // RFC 5545: a DATE start without end lasts the day
     }
 
-    for (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_RRULE_PROPERTY); p;
-         p = icalcomponent_get_next_property(vevent, ICAL_RRULE_PROPERTY)) {
+    for (icalproperty* p : properties.rrules) {
         const icalrecurrencetype rule = icalproperty_get_rrule(p);
         if (!valid_rule(rule)) return fail("RRULE invalid");
         event.rules.push_back(rule);
     }
-    for (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_RDATE_PROPERTY); p;
-         p = icalcomponent_get_next_property(vevent, ICAL_RDATE_PROPERTY)) {
+    for (icalproperty* p : properties.rdates) {
         const icaldatetimeperiodtype value = icalproperty_get_rdate(p);
         ExtraDate extra;
         if (!icaltime_is_null_time(value.time)) {
@@ -218,13 +294,12 @@ std::optional<EventRecord> read_event(icalcomponent* vevent, std::size_t index, 
         }
         event.extra_dates.push_back(extra);
     }
-    for (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_EXDATE_PROPERTY); p;
-         p = icalcomponent_get_next_property(vevent, ICAL_EXDATE_PROPERTY)) {
+    for (icalproperty* p : properties.exdates) {
         auto when = place(p, icalproperty_get_exdate(p), ctx);
         if (!when) return fail("EXDATE invalid or out of range");
         event.exdates.push_back(*when);
     }
-    if (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_RECURRENCEID_PROPERTY)) {
+    if (icalproperty* p = properties.recurrence_id) {
         // Not icalcomponent_get_recurrenceid: libical 3.0.16 drops the TZID there.
         auto when = place(p, icalproperty_get_recurrenceid(p), ctx);
         if (!when) return fail("RECURRENCE-ID invalid or out of range");
@@ -233,19 +308,21 @@ std::optional<EventRecord> read_event(icalcomponent* vevent, std::size_t index, 
             ctx.warnings->push_back(event.label + ": RANGE=THISANDFUTURE applied to one occurrence only");
     }
 
-    event.cancelled = ctx.method_cancel || icalcomponent_get_status(vevent) == ICAL_STATUS_CANCELLED;
-    if (const char* summary = icalcomponent_get_summary(vevent)) event.summary = summary;
-    if (const char* description = icalcomponent_get_description(vevent))
+    event.cancelled = ctx.method_cancel ||
+                      (properties.status && icalproperty_get_status(properties.status) == ICAL_STATUS_CANCELLED);
+    if (const char* summary = properties.summary ? icalproperty_get_summary(properties.summary) : nullptr)
+        event.summary = summary;
+    if (const char* description = properties.description ? icalproperty_get_description(properties.description) : nullptr)
         event.description.assign(description, std::min(std::strlen(description), kMaxDescription));
-    if (const char* location = icalcomponent_get_location(vevent))
+    if (const char* location = properties.location ? icalproperty_get_location(properties.location) : nullptr)
         event.location.assign(location, std::min<std::size_t>(std::strlen(location), 1024));
-    event.sequence = icalcomponent_get_sequence(vevent);
-    if (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_ORGANIZER_PROPERTY)) {
+    event.sequence = properties.sequence ? icalproperty_get_sequence(properties.sequence) : 0;
+    if (icalproperty* p = properties.organizer) {
         event.organizer = read_person(p, icalproperty_get_organizer(p));
         event.has_people = true;
     }
-    for (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_ATTENDEE_PROPERTY); p;
-         p = icalcomponent_get_next_property(vevent, ICAL_ATTENDEE_PROPERTY)) {
+    event.attendees.reserve(properties.attendees.size());
+    for (icalproperty* p : properties.attendees) {
         Attendee attendee = read_person(p, icalproperty_get_attendee(p));
         if (attendee.partstat.empty()) attendee.partstat = "NEEDS-ACTION";
         if (attendee.role.empty()) attendee.role = "REQ-PARTICIPANT";

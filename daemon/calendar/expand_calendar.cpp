@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <cstring>
+#include <deque>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -85,25 +88,74 @@ bool names_keyword(std::string_view line, std::string_view keyword) {
     return true;
 }
 
-// A copy of the text without END lines that close nothing: libical 3.0.16 prints
-// "Encountered END before BEGIN" to stderr for each, straight into the daemon's log.
-std::string without_stray_ends(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    int depth = 0;
-    while (!text.empty()) {
-        const auto newline = text.find('\n');
-        const std::string_view line = text.substr(0, newline == std::string_view::npos ? text.size() : newline + 1);
-        text.remove_prefix(line.size());
-        if (names_keyword(line, "BEGIN")) {
-            ++depth;
-        } else if (names_keyword(line, "END")) {
-            if (depth == 0) continue;
-            --depth;
+// Hands libical the text line by line (its parser asks for pieces of at most `size` - 1 bytes).
+// Three reasons not to use icalparser_parse_string: it looks for each piece's line end with
+// strchr over the whole rest of the text, which is quadratic on a long line without a break
+// (10 MB of junk takes minutes); it needs a copy to drop the END lines that close nothing
+// (libical 3.0.16 prints "Encountered END before BEGIN" to stderr for each, straight into the
+// daemon's log); and it cannot stop at a deadline.
+class LineFeed {
+public:
+    LineFeed(std::string_view text, std::optional<std::chrono::steady_clock::time_point> deadline)
+        : rest_(text), deadline_(deadline) {}
+
+    static char* next(char* out, std::size_t size, void* self) { return static_cast<LineFeed*>(self)->piece(out, size); }
+    bool out_of_time() const { return out_of_time_; }
+
+private:
+    static constexpr std::size_t kDeadlineStride = 4096;  // lines between looks at the clock
+
+    char* piece(char* out, std::size_t size) {
+        if (size < 2) return nullptr;
+        for (;;) {
+            if (rest_.empty()) return nullptr;
+            if (at_line_start_ && deadline_ && ++lines_ % kDeadlineStride == 0 &&
+                std::chrono::steady_clock::now() >= *deadline_) {
+                out_of_time_ = true;
+                return nullptr;
+            }
+            const std::size_t cap = std::min(rest_.size(), size - 1);
+            const void* newline = std::memchr(rest_.data(), '\n', cap);
+            const std::size_t n = newline ? static_cast<std::size_t>(static_cast<const char*>(newline) - rest_.data()) + 1 : cap;
+            const std::string_view piece = rest_.substr(0, n);
+            if (at_line_start_) {
+                if (names_keyword(piece, "BEGIN")) {
+                    ++depth_;
+                } else if (names_keyword(piece, "END")) {
+                    if (depth_ == 0) {  // closes nothing: skip the whole line
+                        const auto end = rest_.find('\n');
+                        rest_.remove_prefix(end == std::string_view::npos ? rest_.size() : end + 1);
+                        continue;
+                    }
+                    --depth_;
+                }
+            }
+            at_line_start_ = newline != nullptr;
+            std::memcpy(out, piece.data(), n);
+            out[n] = '\0';
+            rest_.remove_prefix(n);
+            return out;
         }
-        out.append(line);
     }
-    return out;
+
+    std::string_view rest_;
+    std::optional<std::chrono::steady_clock::time_point> deadline_;
+    bool at_line_start_ = true;
+    int depth_ = 0;
+    std::size_t lines_ = 0;
+    bool out_of_time_ = false;
+};
+
+ComponentPtr parse(std::string_view text, const std::optional<std::chrono::steady_clock::time_point>& deadline,
+                   bool& out_of_time) {
+    LineFeed feed(text, deadline);
+    icalparser* parser = icalparser_new();
+    if (!parser) return nullptr;
+    icalparser_set_gen_data(parser, &feed);
+    ComponentPtr root(icalparser_parse(parser, &LineFeed::next));
+    icalparser_free(parser);
+    out_of_time = feed.out_of_time();
+    return root;
 }
 
 Occurrence make_occurrence(const EventRecord& event, const EventRecord* master, sys_seconds recurrence_id,
@@ -138,15 +190,22 @@ CalendarParseResult expand_calendar(std::string_view ics_text, sys_seconds windo
         return result;
     }
     if (ics_text.substr(0, 3) == "\xEF\xBB\xBF") ics_text.remove_prefix(3);
-    const std::string text = without_stray_ends(ics_text);  // also terminated, as libical wants
+    ics_text = ics_text.substr(0, ics_text.find('\0'));  // as far as libical would read a C string
 
     auto lock = lock_libical();
     ZoneResolver zones(default_tz);
     std::vector<std::string>& warnings = result.warnings;
     warnings = zones.setup_warnings();
 
-    ComponentPtr root(icalparser_parse_string(text.c_str()));
+    bool out_of_time = false;
+    ComponentPtr root = parse(ics_text, limits.deadline, out_of_time);
     icalerror_clear_errno();
+    if (out_of_time) {
+        result = CalendarParseResult{};
+        result.error = "calendar not read: parsing it ran past the time limit (a calendar this slow to read is "
+                       "too large or malformed; check what the URL returns)";
+        return result;
+    }
     std::vector<Source> sources;
     if (!root || !collect_sources(root.get(), sources)) {
         result.error = "not an iCalendar document (no VCALENDAR)";
@@ -186,18 +245,23 @@ CalendarParseResult expand_calendar(std::string_view ics_text, sys_seconds windo
     }
     result.events = static_cast<int>(series.size());
 
+    // A deque: it grows without moving what it holds (an Occurrence is a dozen strings).
+    std::deque<Occurrence> found;
     bool full = false;
     auto emit = [&](Occurrence&& o) {
-        if (result.occurrences.size() >= limits.max_occurrences) {
-            if (!full)
+        if (found.size() >= limits.max_occurrences) {
+            if (!full) {
                 warnings.push_back("more than " + std::to_string(limits.max_occurrences) +
                                    " occurrences in the window; the rest ignored");
+                if (result.limit.empty()) result.limit = warnings.back();
+            }
             full = true;
             return;
         }
-        result.occurrences.push_back(std::move(o));
+        found.push_back(std::move(o));
     };
 
+    WorkBudget budget(limits.max_iterations, limits.deadline);
     for (auto& [uid, s] : series) {
         const EventRecord* master = s.master ? &*s.master : nullptr;
         if (master) {
@@ -205,7 +269,7 @@ CalendarParseResult expand_calendar(std::string_view ics_text, sys_seconds windo
             for (const auto& [rid, o] : s.overrides)
                 replaced.add(*o.recurrence_id, o.recurrence_id->is_date() && !master->start.is_date());
             for (const Instance& instance :
-                 expand_instances(*master, replaced, window_start, window_end, limits, warnings))
+                 expand_instances(*master, replaced, window_start, window_end, limits, budget, warnings, result.limit))
                 emit(make_occurrence(*master, nullptr, instance.start, instance.start, instance.end));
         }
         for (const auto& [rid, o] : s.overrides) {
@@ -217,9 +281,18 @@ CalendarParseResult expand_calendar(std::string_view ics_text, sys_seconds windo
         if (full) break;
     }
 
-    std::sort(result.occurrences.begin(), result.occurrences.end(), [](const Occurrence& a, const Occurrence& b) {
+    // Sorted by position and then moved once: an Occurrence is a dozen strings, too heavy to be
+    // swapped around by the sort itself.
+    std::vector<std::size_t> order(found.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    const auto& all = found;
+    std::sort(order.begin(), order.end(), [&all](std::size_t x, std::size_t y) {
+        const Occurrence& a = all[x];
+        const Occurrence& b = all[y];
         return std::tie(a.start, a.uid, a.recurrence_id) < std::tie(b.start, b.uid, b.recurrence_id);
     });
+    result.occurrences.reserve(order.size());
+    for (std::size_t i : order) result.occurrences.push_back(std::move(found[i]));
     return result;
 }
 

@@ -21,6 +21,7 @@ public:
         HttpRequest request;
         request.url = url_;
         request.timeout = settings_.timeout;
+        request.total_timeout = settings_.total_timeout;
         request.max_body = settings_.max_bytes;
         request.ca_file = settings_.ca_file;
         request.headers.emplace_back("Accept", "text/calendar, */*;q=0.5");

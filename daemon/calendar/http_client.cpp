@@ -36,6 +36,15 @@ error_code run_step(net::io_context& io, Start start) {
     return result;
 }
 
+// Each step (resolve, connect, handshake, write, every read) gets `step`, and all of them
+// together `whole`: a server that trickles a byte now and then never trips the per-step
+// timeout, but it cannot hold the calling thread past the whole exchange's.
+struct Deadlines {
+    std::chrono::steady_clock::time_point whole;
+    std::chrono::seconds step;
+    std::chrono::steady_clock::time_point next() const { return std::min(std::chrono::steady_clock::now() + step, whole); }
+};
+
 std::string describe(const std::string& step, const error_code& ec) {
     if (ec == beast::error::timeout) return step + ": timed out";
     return step + ": " + ec.message();
@@ -53,7 +62,8 @@ bool is_ip_literal(const std::string& host) {
 }
 
 template <typename Stream>
-HttpResponse exchange_on(net::io_context& io, Stream& stream, beast::tcp_stream& lowest, const HttpRequest& request) {
+HttpResponse exchange_on(net::io_context& io, Stream& stream, beast::tcp_stream& lowest, const HttpRequest& request,
+                         const Deadlines& deadlines) {
     HttpResponse response;
     http::request<http::string_body> message{http::string_to_verb(request.method), request.url.target, 11};
     if (message.method() == http::verb::unknown) message.method_string(request.method);
@@ -68,7 +78,7 @@ HttpResponse exchange_on(net::io_context& io, Stream& stream, beast::tcp_stream&
     message.body() = request.body;
     message.prepare_payload();
 
-    lowest.expires_after(request.timeout);
+    lowest.expires_at(deadlines.next());
     if (auto ec = run_step(io, [&](auto handler) { http::async_write(stream, message, handler); })) {
         response.error = describe("sending the request", ec);
         return response;
@@ -80,7 +90,7 @@ HttpResponse exchange_on(net::io_context& io, Stream& stream, beast::tcp_stream&
     const std::string too_large = "response larger than " + std::to_string(request.max_body) + " bytes";
     // Header first: Boost 1.74's parser drops the body_limit error when the header and the
     // start of the body arrive in one read (eager mode), so the length is checked here.
-    lowest.expires_after(request.timeout);
+    lowest.expires_at(deadlines.next());
     if (auto ec = run_step(io, [&](auto handler) { http::async_read_header(stream, buffer, parser, handler); })) {
         response.error = ec == http::error::body_limit ? too_large : describe("reading the response", ec);
         return response;
@@ -92,7 +102,7 @@ HttpResponse exchange_on(net::io_context& io, Stream& stream, beast::tcp_stream&
     // The body piece by piece, so a chunked or close-delimited reply cannot outgrow the limit
     // either, whatever the parser reports.
     while (!parser.is_done()) {
-        lowest.expires_after(request.timeout);
+        lowest.expires_at(deadlines.next());
         if (auto ec = run_step(io, [&](auto handler) { http::async_read_some(stream, buffer, parser, handler); })) {
             response.error = ec == http::error::body_limit ? too_large : describe("reading the response", ec);
             return response;
@@ -133,6 +143,7 @@ std::string basic_authorization(const std::string& user, const std::string& pass
 HttpResponse http_exchange(const HttpRequest& request) {
     HttpResponse failed;
     try {
+        const Deadlines deadlines{std::chrono::steady_clock::now() + request.total_timeout, request.timeout};
         net::io_context io;
         tcp::resolver resolver(io);
         tcp::resolver::results_type endpoints;
@@ -140,7 +151,7 @@ HttpResponse http_exchange(const HttpRequest& request) {
 
         // The resolver has no deadline of its own: a timer cancels it, and the lookup's end
         // cancels the timer so the io_context runs dry.
-        net::steady_timer resolve_deadline(io, request.timeout);
+        net::steady_timer resolve_deadline(io, deadlines.next());
         resolve_deadline.async_wait([&resolver](error_code ec) {
             if (!ec) resolver.cancel();
         });
@@ -156,7 +167,7 @@ HttpResponse http_exchange(const HttpRequest& request) {
             failed.error = describe("resolving " + request.url.host, ec);
             return failed;
         }
-        tcp_stream.expires_after(request.timeout);
+        tcp_stream.expires_at(deadlines.next());
         ec = run_step(io, [&](auto handler) {
             tcp_stream.async_connect(endpoints, [handler](error_code e, const tcp::endpoint&) mutable { handler(e); });
         });
@@ -164,7 +175,7 @@ HttpResponse http_exchange(const HttpRequest& request) {
             failed.error = describe("connecting to " + request.url.origin(), ec);
             return failed;
         }
-        if (!request.url.tls) return exchange_on(io, tcp_stream, tcp_stream, request);
+        if (!request.url.tls) return exchange_on(io, tcp_stream, tcp_stream, request, deadlines);
 
         ssl::context context(ssl::context::tls_client);
         context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
@@ -185,13 +196,13 @@ HttpResponse http_exchange(const HttpRequest& request) {
             failed.error = "TLS: cannot set SNI host name";
             return failed;
         }
-        beast::get_lowest_layer(stream).expires_after(request.timeout);
+        beast::get_lowest_layer(stream).expires_at(deadlines.next());
         ec = run_step(io, [&](auto handler) { stream.async_handshake(ssl::stream_base::client, handler); });
         if (ec) {
             failed.error = describe("TLS handshake with " + request.url.origin(), ec);
             return failed;
         }
-        HttpResponse response = exchange_on(io, stream, beast::get_lowest_layer(stream), request);
+        HttpResponse response = exchange_on(io, stream, beast::get_lowest_layer(stream), request, deadlines);
         beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
         run_step(io, [&](auto handler) { stream.async_shutdown(handler); });  // servers often just close
         return response;

@@ -1,7 +1,8 @@
 #pragma once
 // One HTTP(S) exchange, blocking the calling thread (calendar fetches run off the core strand).
 // TLS is verified against the system CA store (plus an optional extra PEM file) with SNI and
-// host name checks. Every step has a deadline; bodies have a size limit. Never throws.
+// host name checks. Every step has a deadline, and so has the whole exchange; bodies have a
+// size limit. Never throws.
 #include <chrono>
 #include <cstddef>
 #include <map>
@@ -19,6 +20,7 @@ struct HttpRequest {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     std::chrono::seconds timeout{30};  // per step: resolve, connect, handshake, write, read
+    std::chrono::seconds total_timeout{120};  // all steps together, however slowly bytes trickle in
     std::size_t max_body = 16 * 1024 * 1024;
     std::string ca_file;  // extra trust anchors (PEM), e.g. a company CA or a test CA
 };

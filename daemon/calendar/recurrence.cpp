@@ -1,6 +1,9 @@
 #include "calendar/recurrence.hpp"
 
 #include <map>
+#include <optional>
+
+#include "calendar/simple_rule.hpp"
 
 namespace rapport::calendar {
 
@@ -37,8 +40,9 @@ int unit_seconds(icalrecurrencetype_frequency freq) {
 class Expander {
 public:
     Expander(const EventRecord& event, const Exclusions& replaced, sys_seconds from, sys_seconds to,
-             const ExpandLimits& limits, std::vector<std::string>& warnings)
-        : event_(event), replaced_(replaced), from_(from), to_(to), limits_(limits), warnings_(warnings) {
+             const ExpandLimits& limits, WorkBudget& budget, std::vector<std::string>& warnings, std::string& limit)
+        : event_(event), replaced_(replaced), from_(from), to_(to), limits_(limits), budget_(budget),
+          warnings_(warnings), limit_(limit) {
         const bool all_day = event.start.is_date();
         for (const WallTime& ex : event.exdates) excluded_.add(ex, all_day);
         // The earliest start whose instance can still reach into the window.
@@ -64,8 +68,8 @@ public:
             consider(extra.start, start, end);
         }
         if (full_)
-            warnings_.push_back(event_.label + ": more than " + std::to_string(limits_.max_occurrences_per_event) +
-                                " occurrences in the window; the rest ignored");
+            cut(event_.label + ": more than " + std::to_string(limits_.max_occurrences_per_event) +
+                " occurrences in the window; the rest ignored (check its RRULE)");
         std::vector<Instance> out;
         out.reserve(found_.size());
         for (auto& [key, instance] : found_) out.push_back(instance);
@@ -73,6 +77,11 @@ public:
     }
 
 private:
+    void cut(const std::string& message) {
+        warnings_.push_back(message);
+        if (limit_.empty()) limit_ = message;
+    }
+
     void consider(const WallTime& local, sys_seconds start, sys_seconds end) {
         if (!overlaps(start, end, from_, to_)) return;
         if (excluded_.contains(local, start) || replaced_.contains(local, start)) return;
@@ -94,9 +103,14 @@ private:
                 until_utc + std::chrono::hours(48) < earliest_)
                 return;
         }
+        const bool skip_ahead = rule.count == 0 && earliest_ > event_.start_utc;
+        if (auto simple = SimpleRule::make(rule, event_.start.fields)) {
+            if (skip_ahead) simple->skip_to(day_of(to_wall(earliest_, zone)));
+            walk([&] { return simple->next(); }, simple->until());
+            return;
+        }
         icaltimetype dtstart = event_.start.fields;
         dtstart.zone = zone;
-        const bool skip_ahead = rule.count == 0 && earliest_ > event_.start_utc;
         const int unit = unit_seconds(rule.freq);
         const bool phased = unit > 0 && rule.interval > 1;
         if (skip_ahead && phased) {
@@ -119,15 +133,31 @@ private:
             it.reset(icalrecur_iterator_new(rule, dtstart));  // set_start refused: walk from DTSTART
             if (!it) return;
         }
+        walk([&] { return icalrecur_iterator_next(it.get()); }, std::nullopt);  // libical checks UNTIL itself
+    }
 
+    // Takes instances from `next` (wall-clock fields in the event's zone, in order; a null time
+    // at the end) until the window, UNTIL or a limit ends the rule.
+    template <typename Next>
+    void walk(Next next_instance, const std::optional<sys_seconds>& until) {
+        icaltimezone* zone = event_.start.zone;
         std::size_t steps = 0;
         for (;;) {
             if (steps++ >= limits_.max_iterations_per_event) {
-                warnings_.push_back(event_.label + ": recurrence stopped after " +
-                                    std::to_string(limits_.max_iterations_per_event) + " steps");
+                cut(event_.label + ": recurrence stopped after " + std::to_string(limits_.max_iterations_per_event) +
+                    " steps; the rest of the series is ignored (check its RRULE)");
                 return;
             }
-            icaltimetype next = icalrecur_iterator_next(it.get());
+            if (!budget_.spend()) {
+                cut(budget_.out_of_time()
+                        ? event_.label + ": recurrence stopped at the time limit for the calendar; this and later "
+                                         "series are cut short (check the calendar's RRULEs)"
+                        : event_.label + ": recurrence stopped: the calendar's recurrences took more than " +
+                              std::to_string(limits_.max_iterations) +
+                              " steps together; this and later series are cut short (check the calendar's RRULEs)");
+                return;
+            }
+            icaltimetype next = next_instance();
             if (icaltime_is_null_time(next)) return;
             WallTime local;
             local.fields = next;
@@ -135,7 +165,7 @@ private:
             local.zone = zone;
             local.floating = event_.start.floating;
             sys_seconds start;
-            if (!to_utc(local, start) || start >= to_) return;
+            if (!to_utc(local, start) || start >= to_ || (until && start > *until)) return;
             consider(local, start, instance_end(local, start, event_.length));
             if (full_) return;
         }
@@ -157,7 +187,9 @@ private:
     const Exclusions& replaced_;
     sys_seconds from_, to_, earliest_;
     const ExpandLimits& limits_;
+    WorkBudget& budget_;
     std::vector<std::string>& warnings_;
+    std::string& limit_;
     Exclusions excluded_;
     std::map<long long, Instance> found_;
     bool full_ = false;
@@ -167,8 +199,9 @@ private:
 
 std::vector<Instance> expand_instances(const EventRecord& event, const Exclusions& replaced,
                                        sys_seconds from, sys_seconds to, const ExpandLimits& limits,
-                                       std::vector<std::string>& warnings) {
-    return Expander(event, replaced, from, to, limits, warnings).run();
+                                       WorkBudget& budget, std::vector<std::string>& warnings,
+                                       std::string& limit) {
+    return Expander(event, replaced, from, to, limits, budget, warnings, limit).run();
 }
 
 }  // namespace rapport::calendar

@@ -205,6 +205,34 @@ bool has_observances(icaltimezone* zone) {
     return icalcomponent_get_first_component(component, ICAL_XSTANDARD_COMPONENT) ||
            icalcomponent_get_first_component(component, ICAL_XDAYLIGHT_COMPONENT);
 }
+// Zones defined in calendars, shared by their text. The daemon expands every calendar again
+// on each poll, and libical works out a VTIMEZONE's changes anew for every copy: from its
+// DTSTART (Outlook writes 1601) year by year through its ICU-backed iterator, the largest cost
+// of reading a calendar after the parse. A zone kept here keeps its changes. Guarded by the
+// libical lock, like libical's own builtin zone cache; bounded, and kept for the process as
+// those are. Returns nullptr when full (the calendar's own zone is used then).
+constexpr std::size_t kMaxSharedZones = 256;
+
+icaltimezone* shared_zone(icalcomponent* vtimezone) {
+    static std::map<std::string, icaltimezone*>* const zones = new std::map<std::string, icaltimezone*>;
+    char* printed = icalcomponent_as_ical_string_r(vtimezone);
+    if (!printed) return nullptr;
+    std::string text = printed;
+    free(printed);
+    if (auto it = zones->find(text); it != zones->end()) return it->second;
+    if (zones->size() >= kMaxSharedZones) return nullptr;
+    icalcomponent* copy = icalcomponent_new_clone(vtimezone);
+    if (!copy) return nullptr;
+    icaltimezone* zone = icaltimezone_new();
+    if (!zone || !icaltimezone_set_component(zone, copy)) {
+        icalcomponent_free(copy);
+        if (zone) icaltimezone_free(zone, 1);
+        return nullptr;
+    }
+    zones->emplace(std::move(text), zone);
+    return zone;
+}
+
 }  // namespace
 
 icaltimezone* ZoneResolver::resolve(icalcomponent* vcalendar, const std::string& tzid,
@@ -215,7 +243,10 @@ icaltimezone* ZoneResolver::resolve(icalcomponent* vcalendar, const std::string&
     icaltimezone* zone = nullptr;
     if (vcalendar && icalcomponent_isa(vcalendar) == ICAL_VCALENDAR_COMPONENT) {
         icaltimezone* defined = icalcomponent_get_timezone(vcalendar, tzid.c_str());
-        if (defined && has_observances(defined)) zone = defined;
+        if (defined && has_observances(defined)) {
+            icaltimezone* shared = shared_zone(icaltimezone_get_component(defined));
+            zone = shared ? shared : defined;
+        }
     }
     if (!zone) {
         std::string note;

@@ -7,6 +7,10 @@ usage: feed_server.py PORT DIR
   GET /private/NAME    like /NAME but needs Basic auth rep:pw (401 otherwise)
   GET /big             2 MiB body
   GET /slow            answers after 5 s
+  GET /status/NNN      an empty reply with status NNN (e.g. 500)
+  GET /junk/BYTES      BYTES of printable junk without a line break, as text/calendar
+  GET /stall           headers promising 1 MiB, then nothing for 120 s
+  GET /trickle         headers promising 1 MiB, then one byte every 0.5 s
 Every request is logged as "REQUEST <path> <status> <if-none-match>" on stdout.
 """
 import base64
@@ -42,6 +46,32 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/slow":
             time.sleep(5)
             return self.reply(200, b"late")
+        if path.startswith("/status/"):
+            return self.reply(int(path[len("/status/"):]))
+        if path.startswith("/junk/"):
+            size = int(path[len("/junk/"):])
+            pattern = b"Xq7:;=,jUnK~"
+            body = (pattern * (size // len(pattern) + 1))[:size]
+            return self.reply(200, body, [("Content-Type", "text/calendar")])
+        if path in ("/stall", "/trickle"):
+            print("REQUEST %s 200 -" % path, flush=True)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/calendar")
+            self.send_header("Content-Length", str(1024 * 1024))
+            self.end_headers()
+            self.wfile.flush()
+            try:
+                if path == "/stall":
+                    time.sleep(120)
+                else:
+                    for _ in range(240):
+                        self.wfile.write(b"B")
+                        self.wfile.flush()
+                        time.sleep(0.5)
+            except OSError:
+                pass  # the client gave up, as it should
+            self.close_connection = True
+            return None
         if path.startswith("/redirect/"):
             return self.reply(302, b"", [("Location", "/" + path[len("/redirect/"):])])
         if path.startswith("/private/"):
@@ -60,6 +90,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    ThreadingHTTPServer.daemon_threads = True  # stalled replies must not keep the server alive
+    ThreadingHTTPServer.request_queue_size = 128  # every calendar of a test connects at once
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
     print("listening", flush=True)
     server.serve_forever()

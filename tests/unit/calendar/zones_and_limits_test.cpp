@@ -203,3 +203,98 @@ TEST_CASE("an override without its master and an event without UID are still use
     CHECK(a.occurrences[1].uid.rfind("rapport-nouid-", 0) == 0);
     CHECK(a.occurrences[1].uid == b.occurrences[1].uid);
 }
+
+TEST_CASE("runaway rules in many events share one step budget for the whole calendar", "[calendar]") {
+    std::string events;
+    for (int i = 0; i < 20; ++i)
+        events += event("s" + std::to_string(i), "DTSTART:20261028T000000Z\r\nRRULE:FREQ=SECONDLY;COUNT=1000000000\r\n");
+    ExpandLimits limits;
+    limits.max_iterations_per_event = 1000;
+    limits.max_iterations = 5500;  // five events and a half
+    auto r = expand(calendar(events), "2026-11-01T00:00:00Z", "2026-11-08T00:00:00Z", limits);
+    CHECK(r.error.empty());
+    CHECK(r.events == 20);
+    CHECK(r.limit.find(": recurrence stopped after 1000 steps") != std::string::npos);  // the first event's
+    std::size_t budget_cuts = 0;
+    for (const auto& w : r.warnings) budget_cuts += w.find("more than 5500 steps together") != std::string::npos;
+    CHECK(budget_cuts == 15);  // the sixth event ran out, and the fourteen after it had nothing left
+
+    SECTION("one runaway event alone is cut by the per-event limit, and reported in limit") {
+        auto one = expand(calendar(event("s", "DTSTART:20261028T000000Z\r\nRRULE:FREQ=SECONDLY;COUNT=1000000000\r\n")),
+                          "2026-11-01T00:00:00Z", "2026-11-08T00:00:00Z", limits);
+        CHECK(one.limit == "event UID s: recurrence stopped after 1000 steps; the rest of the series is ignored "
+                           "(check its RRULE)");
+    }
+    SECTION("a calendar without runaway rules has no limit") {
+        auto fine = expand(calendar(event("w", "DTSTART:20261002T090000Z\r\nRRULE:FREQ=WEEKLY\r\n")),
+                           "2026-11-01T00:00:00Z", "2026-11-08T00:00:00Z", limits);
+        CHECK(fine.limit.empty());
+        CHECK(fine.occurrences.size() == 1);
+    }
+}
+
+TEST_CASE("a deadline stops expansion, and parsing, of a calendar", "[calendar]") {
+    ExpandLimits past;
+    past.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+    SECTION("expansion keeps what it found and says why it stopped") {
+        auto r = expand(calendar(event("s", "DTSTART:20261101T000000Z\r\nRRULE:FREQ=SECONDLY\r\n")),
+                        "2026-11-01T00:00:00Z", "2026-11-08T00:00:00Z", past);
+        CHECK(r.error.empty());
+        CHECK(r.limit.find("time limit") != std::string::npos);
+        // Checked every 256 steps: the instances of the steps made until then are kept.
+        CHECK(r.occurrences.size() > 0);
+        CHECK(r.occurrences.size() <= 257);
+    }
+    SECTION("parsing a long text refuses it as a whole") {
+        std::string events;
+        for (int i = 0; i < 2000; ++i) events += event("e" + std::to_string(i), "DTSTART:20261102T090000Z\r\n");
+        auto r = expand(calendar(events), "2026-11-01T00:00:00Z", "2026-11-08T00:00:00Z", past);
+        CHECK(r.error.find("parsing it ran past the time limit") != std::string::npos);
+        CHECK(r.occurrences.empty());
+        CHECK(r.events == 0);
+    }
+    SECTION("a deadline not reached changes nothing") {
+        ExpandLimits future;
+        future.deadline = std::chrono::steady_clock::now() + std::chrono::hours(1);
+        auto r = expand(calendar(event("w", "DTSTART:20261002T090000Z\r\nRRULE:FREQ=DAILY\r\n")),
+                        "2026-11-01T00:00:00Z", "2026-11-08T00:00:00Z", future);
+        CHECK(r.limit.empty());
+        CHECK(r.occurrences.size() == 7);
+    }
+}
+
+TEST_CASE("10 MB without a line break is refused quickly", "[calendar]") {
+    // libical's own string reader looks for the line end over the whole rest of the text for
+    // every 80-byte piece: minutes for this.
+    std::string junk;
+    while (junk.size() < 10'000'000) junk += "Xq7:;=,jUnK~";
+    junk.resize(10'000'000);
+    const auto started = std::chrono::steady_clock::now();
+    auto r = expand(junk, "2026-11-01T00:00:00Z", "2026-11-08T00:00:00Z");
+    CHECK(r.error == "not an iCalendar document (no VCALENDAR)");
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+    // The same junk as one long property value inside a real calendar is read, not refused.
+    auto inside = expand(calendar(event("long", "DTSTART:20261102T090000Z\r\nDESCRIPTION:" + junk + "\r\n")),
+                         "2026-11-01T00:00:00Z", "2026-11-08T00:00:00Z");
+    CHECK(inside.error.empty());
+    REQUIRE(inside.occurrences.size() == 1);
+    CHECK(inside.occurrences[0].description.size() == kMaxDescription);
+}
+
+TEST_CASE("zones defined in calendars are shared only between identical definitions", "[calendar]") {
+    // One TZID, two definitions, read in turn: each calendar gets its own offset every time.
+    auto zone = [](const std::string& offset) {
+        return "BEGIN:VTIMEZONE\r\nTZID:Custom\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\nTZOFFSETFROM:" + offset +
+               "\r\nTZOFFSETTO:" + offset + "\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
+    };
+    const std::string body = event("z", "DTSTART;TZID=Custom:20261102T090000\r\n");
+    const std::string plus_one = calendar(zone("+0100") + body), plus_five = calendar(zone("+0500") + body);
+    for (int round = 0; round < 2; ++round) {
+        auto one = expand(plus_one, "2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z");
+        auto five = expand(plus_five, "2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z");
+        REQUIRE(one.occurrences.size() == 1);
+        REQUIRE(five.occurrences.size() == 1);
+        CHECK(iso(one.occurrences[0].start) == "2026-11-02T08:00:00Z");
+        CHECK(iso(five.occurrences[0].start) == "2026-11-02T04:00:00Z");
+    }
+}
