@@ -62,6 +62,14 @@ std::string ical_time(std::time_t t) {
     return buf;
 }
 
+std::string rfc5322_date(std::time_t t) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    return buf;
+}
+
 std::time_t from_iso(const std::string& iso) {  // 2026-12-02T07:00:00Z
     std::tm tm{};
     strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -256,7 +264,7 @@ TEST_CASE("kill -9 during mail, meeting ends, nudges and submissions: all done o
                 std::string(in ? "From: Jane Doe <jane@acme.example>\r\nTo: Mia Marketing <mia@vendor.example>\r\n"
                                : "From: Mia Marketing <mia@vendor.example>\r\nTo: Jane Doe <jane@acme.example>\r\n") +
                 "Subject: crash mail " + std::to_string(n) + "\r\nMessage-ID: " + mid +
-                "\r\nDate: Wed, 02 Dec 2026 07:00:00 +0000\r\n\r\nBody " + std::to_string(n) + "\r\n";
+                "\r\nDate: " + rfc5322_date(std::time(nullptr)) + "\r\n\r\nBody " + std::to_string(n) + "\r\n";
             try {
                 dovecot.append(in ? "INBOX" : "Sent", message);
                 std::lock_guard<std::mutex> lock(mail_mutex);
