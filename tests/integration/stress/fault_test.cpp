@@ -284,7 +284,14 @@ TEST_CASE("cuts, stalls and trickles between rapportd and its servers lose nothi
                                             "mid-APPEND",  "mid-DATA",   "APPEND reply lost", "imap random",
                                             "mid-FETCH",   "smtp reply lost",  "mid-IDLE",         "smtp before QUIT"};
     bool trickled = false;
-    while (fired < wanted && iteration < wanted * 4) {
+    // Until the cuts asked for have fired, and every kind at least once (a targeted cut that
+    // found no traffic in its round is dropped and comes round again).
+    auto every_kind_fired = [&] {
+        for (const auto& k : kinds)
+            if ((imap.cuts().count(k) ? imap.cuts()[k] : 0) + (smtp.cuts().count(k) ? smtp.cuts()[k] : 0) == 0) return false;
+        return true;
+    };
+    while ((fired < wanted || !every_kind_fired()) && iteration < wanted * 4 + 4 * kinds.size()) {
         const std::string kind = kinds[iteration++ % kinds.size()];
         calendar->extend();
         if (iteration % 6 == 0) imap.stall(std::chrono::milliseconds(uniform(300, 2000)));
