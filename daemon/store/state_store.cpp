@@ -255,6 +255,13 @@ StateStore::StateStore(const std::string& state_dir, Faults faults) : faults_(st
         }, this);
     try {
         // A file that is not a database fails here, not later.
+        // WAL with synchronous=NORMAL: a commit appends to the WAL without an fsync (the WAL is
+        // synced at checkpoints), which keeps a scan's batch commits cheap. A crash of the
+        // process loses nothing committed; a power loss can lose the last transactions, and the
+        // database stays consistent. For mail that is safe to lose: a folder's mark commits
+        // with its batch, so the folder resumes from the older mark and fetches those messages
+        // from the server again (a notification broadcast from a lost batch can be raised once
+        // more). Other writers' last transactions are lost the same way.
         exec("PRAGMA journal_mode=WAL");
         exec("PRAGMA synchronous=NORMAL");
         exec("PRAGMA foreign_keys=ON");
