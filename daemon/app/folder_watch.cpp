@@ -291,14 +291,15 @@ bool FolderWatch::flush() {
     const bool had_mail = !batch_.empty();
     bool drafts_added = false;
     try {
-        int64_t seen = 0;
+        // Counted as the batch is written: a COUNT(*) of the folder's seen list per batch made
+        // the first scan quadratic (100,000 messages: 200 batches counting up to 100,000 rows).
+        int64_t added = 0;
         stored = state_.store->write([&](WriteTx& tx) {
             drafts_added = false;
-            auto out = batch_.write(tx, mark_, now, &drafts_added);
-            seen = tx.messages_seen(mailbox_.id, folder_);
-            return out;
+            added = 0;
+            return batch_.write(tx, mark_, now, &drafts_added, &added);
         });
-        report_.messages_seen = seen;
+        report_.messages_seen += added;
     } catch (const StoreError& e) {
         store_failed(e);
         return false;

@@ -13,7 +13,7 @@ void MailBatch::clear() {
 }
 
 std::vector<StoredNotification> MailBatch::write(WriteTx& tx, const SyncMark& mark, TimePoint now,
-                                                 bool* drafts_added) const {
+                                                 bool* drafts_added, int64_t* new_messages) const {
     std::vector<StoredNotification> stored;
     for (const auto& e : entries_) {
         const auto& d = e.decision;
@@ -26,7 +26,7 @@ std::vector<StoredNotification> MailBatch::write(WriteTx& tx, const SyncMark& ma
             const bool added = tx.add_effect(draft.kind, draft.key, draft.payload, draft.not_before, now).has_value();
             if (drafts_added) *drafts_added |= added;
         }
-        tx.record_message(mailbox_, folder_, d.message_id, e.uid, now);
+        if (tx.record_message(mailbox_, folder_, d.message_id, e.uid, now) && new_messages) ++*new_messages;
         // The body is read later (FolderWatch::read_bodies); the intent is stored with the mark.
         if (d.fetch_body != BodyReason::none)
             tx.add_body_read({mailbox_, folder_, mark.uidvalidity, e.uid, d.message_id, to_string(d.fetch_body),

@@ -27,8 +27,9 @@ public:
 
     // Writes everything and the mark; returns the notifications as stored (with their ids),
     // to broadcast once the transaction has committed. *drafts_added: a draft intent is new.
+    // *new_messages: how many messages were new to the folder's seen list.
     std::vector<StoredNotification> write(WriteTx& tx, const SyncMark& mark, TimePoint now,
-                                          bool* drafts_added = nullptr) const;
+                                          bool* drafts_added = nullptr, int64_t* new_messages = nullptr) const;
 
 private:
     struct Entry {

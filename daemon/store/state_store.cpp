@@ -255,6 +255,13 @@ StateStore::StateStore(const std::string& state_dir, Faults faults) : faults_(st
         }, this);
     try {
         // A file that is not a database fails here, not later.
+        // WAL with synchronous=NORMAL: a commit appends to the WAL without an fsync (the WAL is
+        // synced at checkpoints), which keeps a scan's batch commits cheap. A crash of the
+        // process loses nothing committed; a power loss can lose the last transactions, and the
+        // database stays consistent. For mail that is safe to lose: a folder's mark commits
+        // with its batch, so the folder resumes from the older mark and fetches those messages
+        // from the server again (a notification broadcast from a lost batch can be raised once
+        // more). Other writers' last transactions are lost the same way.
         exec("PRAGMA journal_mode=WAL");
         exec("PRAGMA synchronous=NORMAL");
         exec("PRAGMA foreign_keys=ON");
@@ -750,11 +757,17 @@ void WriteTx::set_folder_mark(const std::string& mailbox, const std::string& fol
         .bind(6, static_cast<int64_t>(m.history_below)).bind(7, m.scanned ? 1 : 0).step();
 }
 
-void WriteTx::record_message(const std::string& mailbox, const std::string& folder, const std::string& message_id,
+bool WriteTx::record_message(const std::string& mailbox, const std::string& folder, const std::string& message_id,
                              uint32_t uid, TimePoint seen_at) {
-    Statement s(store_, "INSERT INTO seen_messages(mailbox, folder, message_id, uid, seen_at) VALUES(?, ?, ?, ?, ?) "
-                        "ON CONFLICT(mailbox, folder, message_id) DO UPDATE SET uid = excluded.uid");
-    s.bind(1, mailbox).bind(2, folder).bind(3, message_id).bind(4, static_cast<int64_t>(uid)).bind(5, to_db(seen_at)).step();
+    {
+        Statement s(store_, "INSERT OR IGNORE INTO seen_messages(mailbox, folder, message_id, uid, seen_at) "
+                            "VALUES(?, ?, ?, ?, ?)");
+        s.bind(1, mailbox).bind(2, folder).bind(3, message_id).bind(4, static_cast<int64_t>(uid)).bind(5, to_db(seen_at)).step();
+        if (s.changes() > 0) return true;
+    }
+    Statement s(store_, "UPDATE seen_messages SET uid = ? WHERE mailbox = ? AND folder = ? AND message_id = ?");
+    s.bind(1, static_cast<int64_t>(uid)).bind(2, mailbox).bind(3, folder).bind(4, message_id).step();
+    return false;
 }
 
 void WriteTx::record_contact(const std::string& account, const std::string& address, bool inbound, TimePoint when,

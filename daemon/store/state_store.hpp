@@ -221,7 +221,9 @@ public:
     void set_account_watch(const AccountWatch& watch);
 
     void set_folder_mark(const std::string& mailbox, const std::string& folder, const FolderMark& mark);
-    void record_message(const std::string& mailbox, const std::string& folder, const std::string& message_id,
+    // true when the message is new to the folder (false: seen before, its UID is updated), so
+    // a caller can keep the folder's count without a COUNT(*) per batch.
+    bool record_message(const std::string& mailbox, const std::string& folder, const std::string& message_id,
                         uint32_t uid, TimePoint seen_at);
     // Keeps the newest date per direction; an older message seen later changes nothing.
     void record_contact(const std::string& account, const std::string& address, bool inbound, TimePoint when,

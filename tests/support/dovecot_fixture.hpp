@@ -114,6 +114,8 @@ public:
     std::string config_path() const { return dir_ / "dovecot.conf"; }
     std::string log() const { return read_file(dir_ / "dovecot.log") + server_->log(); }
     bool running() { return server_ && server_->running(); }
+    // The server's process (its group leader), for a signal handler that must stop it; 0 when stopped.
+    pid_t pid() const { return server_ ? server_->pid() : 0; }
 
     void stop() {
         if (server_) server_->stop();

@@ -1,8 +1,12 @@
 // Header sync speed: Rapport's pipelined fetch against a minimal raw client that sends one
 // "UID FETCH 1:*" and reads to the tagged OK, on the same Dovecot folder in the same run.
 //   imap_fetch_bench [MESSAGES=100000] [BATCH=500] [IN_FLIGHT=4]
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -74,9 +78,28 @@ double our_fetch(int port, const std::string& user, const std::string& password,
     return std::chrono::duration<double>(t1 - t0).count();
 }
 
+// Dovecot's process group, for SIGINT/SIGTERM/SIGHUP: the fixture's destructor does not run
+// when a signal ends the bench, so the handler stops Dovecot by pid (kill() is signal-safe).
+std::atomic<pid_t> g_dovecot{0};
+
+extern "C" void stop_dovecot_and_exit(int sig) {
+    const pid_t pid = g_dovecot.load();
+    if (pid > 0) {
+        ::kill(-pid, SIGTERM);
+        ::kill(pid, SIGTERM);
+    }
+    const char msg[] = "imap_fetch_bench: interrupted; stopped Dovecot (its temp dir stays)\n";
+    (void)!::write(2, msg, sizeof msg - 1);
+    _exit(128 + sig);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    struct sigaction sa {};
+    sa.sa_handler = stop_dovecot_and_exit;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
     const std::size_t count = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 100000;
     ClientOptions client_options;
     if (argc > 2) client_options.fetch_batch = std::strtoul(argv[2], nullptr, 10);
@@ -86,6 +109,7 @@ int main(int argc, char** argv) {
         rapport::test::DovecotFixture::Options o;
         o.seed = {{"INBOX", count}};
         rapport::test::DovecotFixture dovecot(o);
+        g_dovecot = dovecot.pid();
         std::printf("imap_fetch_bench: %zu messages seeded and Dovecot started in %.2f s\n", count,
                     std::chrono::duration<double>(Clock::now() - g0).count());
 
@@ -112,6 +136,7 @@ int main(int argc, char** argv) {
                     header_bytes, static_cast<double>(count) / ours);
         std::printf("ratio rapport/raw            : %8.2f\n", ours / raw);
         std::printf("peak RSS: %ld KiB after raw, %ld KiB after rapport\n", rss_after_raw, rss_after_ours);
+        g_dovecot = 0;  // the fixture's destructor stops it from here on
     } catch (const std::exception& e) {
         std::fprintf(stderr, "imap_fetch_bench: %s\n", e.what());
         return 1;

@@ -408,3 +408,22 @@ TEST_CASE("signals are raised once per key; who the user wrote to", "[store]") {
         CHECK_FALSE(tx.sent_message("globex", "out@x"));
     });
 }
+
+TEST_CASE("record_message says whether the message is new, so the folder's count can be kept", "[store]") {
+    TempDir dir;
+    StateStore store(dir / "state");
+    const auto added = store.write([](WriteTx& tx) {
+        int n = 0;
+        n += tx.record_message("work", "INBOX", "<1@x>", 1, at(1));
+        n += tx.record_message("work", "INBOX", "<2@x>", 2, at(1));
+        n += tx.record_message("work", "Sent", "<1@x>", 1, at(1));   // another folder: new there
+        n += tx.record_message("work", "INBOX", "<1@x>", 5, at(2));  // seen again under a new UID
+        return n;
+    });
+    CHECK(added == 3);
+    store.read([](ReadTx& tx) {
+        CHECK(tx.messages_seen("work", "INBOX") == 2);
+        CHECK(tx.messages_seen("work", "Sent") == 1);
+        CHECK(tx.message_seen("work", "INBOX", "<1@x>"));
+    });
+}
