@@ -173,9 +173,10 @@ private:
             if (!ws_.got_text()) {
                 close_gracefully(websocket::close_code::unknown_data, "text frames only");
             } else {
-                const std::string text = beast::buffers_to_string(buffer_.data());
+                // flat_buffer is contiguous: parsed in place, released after the request ran.
+                const auto data = buffer_.data();
+                on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
                 buffer_.consume(buffer_.size());
-                on_text(text);
             }
         }
         buffer_.consume(buffer_.size());
@@ -196,7 +197,7 @@ private:
             if (ApiHandler* handler = hub_->handler.load()) handler->closed(info_);
     }
 
-    void on_text(const std::string& text) {
+    void on_text(std::string_view text) {
         ApiHandler* handler = hub_->handler.load();
         if (!handler) return;  // stopping
         const RpcFrame frame =
@@ -548,6 +549,10 @@ private:
             beast::error_code ignored;
             socket.close(ignored);
         } else {
+            // Replies are single small frames written as soon as they are ready: Nagle would
+            // only hold one back behind an unacknowledged previous reply.
+            beast::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
             auto ticket = std::make_shared<ConnectionTicket>(hub_);
             std::make_shared<HttpSession>(std::move(socket), hub_, std::move(ticket))->run();
         }

@@ -1,6 +1,7 @@
 #include "rapport/rpc_methods.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "rapport/compose_check.hpp"
 
@@ -116,7 +117,8 @@ json lookup(const json& params, RpcBackend& backend) {
         if (m.person) r["person"] = person_json(m.person);
         results.push_back(std::move(r));
     }
-    return {{"results", results}};
+    // Moved, not copied: an initializer list copies named values deeply.
+    return {{"results", std::move(results)}};
 }
 
 json compose(const json& params, RpcBackend& backend) {
@@ -133,7 +135,7 @@ json compose(const json& params, RpcBackend& backend) {
         add.push_back({{"address", c.address}, {"name", c.name}, {"account", c.account}, {"reason", c.reason}, {"role", c.role}});
     for (const auto& n : advice.notices)
         notices.push_back({{"kind", n.kind}, {"account", n.account.empty() ? json(nullptr) : json(n.account)}, {"text", n.text}});
-    return {{"add_cc", add}, {"notices", notices}};
+    return {{"add_cc", std::move(add)}, {"notices", std::move(notices)}};
 }
 
 json nudge_list(const std::vector<Nudge>& nudges) {

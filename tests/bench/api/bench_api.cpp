@@ -1,7 +1,7 @@
 // lookup and compose.check round trips against a real rapportd with 10,000 accounts loaded,
 // over one connection and over 50 concurrent ones; next to a bare WebSocket echo round trip
 // (a Beast echo server in this process, same client code) measured in the same run as the
-// floor. Prints requests/s, median and 99th percentile latency, and the ratio to the floor.
+// floor. Prints requests/s, median and 99th percentile latency, and the ratios to the floor.
 // usage: bench_api [requests-per-scenario]
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -61,13 +61,22 @@ struct Result {
     std::vector<double> latencies_us;
 };
 
-void report(const char* name, Result r, double floor_median) {
+struct Summary {
+    double per_second = 0, median = 0, p99 = 0;
+};
+
+// Prints a scenario; with a floor, also its ratios to it (floor / it for throughput, it / floor
+// for latency: bigger is slower in all three).
+Summary report(const char* name, Result r, const Summary* floor = nullptr) {
     std::sort(r.latencies_us.begin(), r.latencies_us.end());
-    const double median = r.latencies_us[r.latencies_us.size() / 2];
-    const double p99 = r.latencies_us[r.latencies_us.size() * 99 / 100];
-    std::printf("%-34s %9.0f req/s   median %7.1f us   p99 %7.1f us", name, r.latencies_us.size() / r.seconds, median, p99);
-    if (floor_median > 0) std::printf("   (%.2fx echo median)", median / floor_median);
+    Summary s{r.latencies_us.size() / r.seconds, r.latencies_us[r.latencies_us.size() / 2],
+              r.latencies_us[r.latencies_us.size() * 99 / 100]};
+    std::printf("%-34s %9.0f req/s   median %7.1f us   p99 %7.1f us", name, s.per_second, s.median, s.p99);
+    if (floor)
+        std::printf("   (%.2fx echo throughput, %.2fx median, %.2fx p99)", floor->per_second / s.per_second,
+                    s.median / floor->median, s.p99 / floor->p99);
     std::printf("\n");
+    return s;
 }
 
 // `connections` clients, each sending `per_connection` requests back to back.
@@ -169,19 +178,12 @@ int main(int argc, char** argv) {
                                           {"cc", {"someone@sub.a" + std::to_string((i * 7) % 10000) + ".example"}}}}}.dump();
     };
     std::printf("rapportd with 10,000 accounts and 100,000 contacts; %d requests per scenario\n", requests);
-    auto floor1 = run(echo_port, 1, requests, "", lookup);
-    std::sort(floor1.latencies_us.begin(), floor1.latencies_us.end());
-    const double floor_median = floor1.latencies_us[floor1.latencies_us.size() / 2];
-    report("echo floor, 1 connection", floor1, 0);
-    report("lookup, 1 connection", run(port, 1, requests, token, lookup), floor_median);
-    report("compose.check, 1 connection", run(port, 1, requests, token, compose), floor_median);
-    auto floor50 = run(echo_port, 50, requests / 50, "", lookup);
-    auto f50 = floor50;
-    std::sort(f50.latencies_us.begin(), f50.latencies_us.end());
-    report("echo floor, 50 connections", floor50, 0);
-    const double floor50_median = f50.latencies_us[f50.latencies_us.size() / 2];
-    report("lookup, 50 connections", run(port, 50, requests / 50, token, lookup), floor50_median);
-    report("compose.check, 50 connections", run(port, 50, requests / 50, token, compose), floor50_median);
+    const Summary floor1 = report("echo floor, 1 connection", run(echo_port, 1, requests, "", lookup));
+    report("lookup, 1 connection", run(port, 1, requests, token, lookup), &floor1);
+    report("compose.check, 1 connection", run(port, 1, requests, token, compose), &floor1);
+    const Summary floor50 = report("echo floor, 50 connections", run(echo_port, 50, requests / 50, "", lookup));
+    report("lookup, 50 connections", run(port, 50, requests / 50, token, lookup), &floor50);
+    report("compose.check, 50 connections", run(port, 50, requests / 50, token, compose), &floor50);
 
     stop = true;
     acceptor.close();

@@ -259,6 +259,30 @@ TEST_CASE("foreign Origins are refused with 403 before the upgrade", "[api][inte
     CHECK(s.log().find("forbidden origin") != std::string::npos);
 }
 
+// The README's "foreign Origins refused" figure: K handshakes from foreign Origins and Hosts,
+// counted; every one must be refused with 403 and none may reach hello.
+TEST_CASE("1000 handshakes with foreign Origins or Hosts are all refused", "[api][integration]") {
+    TestServer s;
+    const std::string p = std::to_string(s.port());
+    const std::vector<std::string> origins = {"null", "https://evil.example", "http://127.0.0.1:" + p,
+                                              "http://localhost:" + p, "chrome-extension://abc",
+                                              "moz-extension://abc/evil", "MOZ-EXTENSION://abc", ""};
+    const std::vector<std::string> hosts = {"evil.example", "evil.example:" + p, "127.0.0.1:1", "localhost.evil.example:" + p,
+                                            "127.0.0.2:" + p};
+    constexpr int attempts = 1000;
+    int refused = 0;
+    for (int i = 0; i < attempts; ++i) {
+        const bool foreign_origin = i % 2 == 0;
+        const std::string request =
+            foreign_origin ? upgrade_request("127.0.0.1:" + p, origins[(i / 2) % origins.size()])
+                           : upgrade_request(hosts[(i / 2) % hosts.size()], std::string("moz-extension://abc"));
+        if (raw_request(s.port(), request).status == 403) ++refused;
+    }
+    WARN("foreign Origins/Hosts refused: " << refused << " of " << attempts);
+    CHECK(refused == attempts);
+    CHECK(s.handler.hellos == 0);
+}
+
 TEST_CASE("foreign Hosts are refused with 403; loopback names with our port are accepted", "[api][integration]") {
     TestServer s;
     const std::string p = std::to_string(s.port());
