@@ -9,6 +9,7 @@ packages=(
   dovecot-imapd radicale python3 python3-aiosmtpd python3-websockets python3-jsonschema iproute2 procps
   thunderbird
   dpkg-dev lintian man-db systemd
+  clang-14 libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

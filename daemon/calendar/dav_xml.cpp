@@ -155,7 +155,7 @@ std::optional<std::vector<DavResource>> parse_multistatus(std::string_view xml, 
         const bool closing = !tag.empty() && tag.front() == '/';
         const bool self_closing = !tag.empty() && tag.back() == '/';
         if (closing) tag.remove_prefix(1);
-        if (self_closing) tag.remove_suffix(1);
+        if (self_closing && !tag.empty()) tag.remove_suffix(1);  // "</>" is both
         const auto name_end = tag.find_first_of(" \t\r\n/");
         const std::string_view name = local_name(tag.substr(0, name_end));
         if (closing) {

@@ -138,6 +138,10 @@ JsonDocument parse_json_text(std::string_view text, const std::string& file_name
         const std::size_t offset = e.byte == 0 ? 0 : e.byte - 1;
         doc.diagnostics.push_back(at(text, file_name, offset, clean_parse_message(e.what())));
         return doc;
+    } catch (const nlohmann::json::out_of_range&) {  // 406: a number such as 1e999 overflows
+        doc.diagnostics.push_back(at(text, file_name, 0,
+            "a number in the file is too large (beyond about 1.8e308); write a smaller number"));
+        return doc;
     }
     if (!duplicate_keys.empty()) {
         doc.value.reset();

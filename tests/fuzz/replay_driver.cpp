@@ -1,6 +1,9 @@
-// Stand-in for libFuzzer under GCC: replays every corpus file, then a fixed number of seeded
-// mutations of them (byte flips, inserts, truncations, splices). Deterministic, so a failure in
-// CI reproduces locally with the same command line.
+// Stand-in for libFuzzer under GCC: replays every corpus file and every kept crasher, then a
+// fixed number of seeded mutations of them (byte flips, inserts, truncations, splices).
+// Deterministic, so a failure in CI reproduces locally with the same command line.
+//   replay_driver [--iterations N] CORPUS... [--regressions DIR]...
+// A --regressions directory may be missing (no crasher kept yet for that target); a corpus
+// path must exist.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -69,10 +72,21 @@ std::string mutate(std::string s, const std::vector<std::string>& corpus, std::m
 
 int main(int argc, char** argv) {
     long iterations = 0;
+    int regression_dirs = 0;
     std::vector<std::string> paths;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
             iterations = std::strtol(argv[++i], nullptr, 10);
+        } else if (std::strcmp(argv[i], "--regressions") == 0 && i + 1 < argc) {
+            const char* dir = argv[++i];
+            if (std::filesystem::is_directory(dir)) {
+                paths.emplace_back(dir);
+                ++regression_dirs;
+            }
+        } else if (!std::filesystem::exists(argv[i])) {
+            std::fprintf(stderr, "%s: corpus path %s does not exist; fix the test's command line\n",
+                         argv[0], argv[i]);
+            return 2;
         } else {
             paths.emplace_back(argv[i]);
         }
@@ -86,6 +100,7 @@ int main(int argc, char** argv) {
         const auto input = mutate(std::move(base), corpus, rng);
         LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
     }
-    std::printf("replayed %zu corpus inputs and %ld mutations\n", corpus.size(), iterations);
+    std::printf("replayed %zu corpus and regression inputs (%d regressions dir) and %ld mutations\n",
+                corpus.size(), regression_dirs, iterations);
     return 0;
 }
