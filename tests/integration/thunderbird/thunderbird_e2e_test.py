@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
 sys.path.insert(0, HERE)
 from aiosmtpd.controller import Controller  # noqa: E402
-from dovecot import Dovecot, free_port  # noqa: E402
+from rapport_test import Dovecot, free_port  # noqa: E402
 from marionette import Marionette  # noqa: E402
 from rapport_ws import call, close_all, connect, hello  # noqa: E402
 
