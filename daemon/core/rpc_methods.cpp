@@ -1,6 +1,7 @@
 #include "rapport/rpc_methods.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 #include "rapport/compose_check.hpp"
@@ -87,10 +88,22 @@ json lookup(const json& params, RpcBackend& backend) {
     only_keys(params, {"addresses"});
     const auto addresses = string_list(params, "addresses", true);
     const auto& dir = backend.directory();
-    json results = json::array();
+    std::vector<Match> matches;
+    matches.reserve(addresses.size());
+    std::vector<AddressQuery> queries;
+    queries.reserve(addresses.size());
     for (const auto& address : addresses) {
-        const Match m = dir.lookup(address);
-        json r = {{"address", m.address.empty() ? address : m.address},
+        matches.push_back(dir.lookup(address));
+        const Match& m = matches.back();
+        queries.push_back({m.account ? m.account->id : std::string(), m.address, m.account != nullptr, m.contact != nullptr});
+    }
+    // One store read for the whole request, not one per address.
+    const auto facts = backend.address_facts(queries);
+    if (facts.size() != queries.size()) throw std::logic_error("RpcBackend::address_facts must answer every query");
+    json results = json::array();
+    for (std::size_t i = 0; i < addresses.size(); ++i) {
+        const Match& m = matches[i];
+        json r = {{"address", m.address.empty() ? addresses[i] : m.address},
                   {"match", to_string(m.kind)},
                   {"reason", m.reason},
                   {"account", nullptr},
@@ -102,12 +115,11 @@ json lookup(const json& params, RpcBackend& backend) {
                             {"stage", to_string(m.account->stage)},
                             {"reference", m.account->reference},
                             {"owner", person_json(dir.owner_of(*m.account))}};
-            if (auto last = backend.last_contact(m.account->id, m.address))
-                r["last_contact"] = format_date(date_of(*last));
+            if (const auto& last = facts[i].last_contact) r["last_contact"] = format_date(date_of(*last));
         }
         if (m.contact) {
             r["contact"] = {{"name", m.contact->name}, {"champion", m.contact->champion}, {"state", "active"}};
-            if (auto status = backend.contact_state(m.address); status && status->state != ContactState::active) {
+            if (const auto& status = facts[i].state; status && status->state != ContactState::active) {
                 r["contact"]["state"] = to_string(status->state);
                 r["contact"]["state_since"] = format_date(date_of(status->changed));
                 r["contact"]["state_note"] = contact_status_text(m.contact->name.empty() ? m.address : m.contact->name,
@@ -128,8 +140,16 @@ json compose(const json& params, RpcBackend& backend) {
     input.to = string_list(params, "to", false);
     input.cc = string_list(params, "cc", false);
     input.bcc = string_list(params, "bcc", false);
-    const auto advice = check_compose(input, backend.directory(),
-                                      [&backend](const std::string& address) { return backend.contact_state(address); });
+    // One store read for every contact written to, not one per address.
+    const auto advice = check_compose_batched(input, backend.directory(), [&backend](const std::vector<std::string>& addresses) {
+        std::vector<AddressQuery> queries;
+        queries.reserve(addresses.size());
+        for (const auto& a : addresses) queries.push_back({std::string(), a, false, true});
+        std::vector<std::optional<ContactStatus>> out;
+        out.reserve(addresses.size());
+        for (auto& f : backend.address_facts(queries)) out.push_back(std::move(f.state));
+        return out;
+    });
     json add = json::array(), notices = json::array();
     for (const auto& c : advice.add_cc)
         add.push_back({{"address", c.address}, {"name", c.name}, {"account", c.account}, {"reason", c.reason}, {"role", c.role}});
