@@ -48,9 +48,10 @@ std::vector<std::string> string_list(const json& params, const char* key, bool r
     if (!it->is_array()) bad_params(std::string("\"") + key + "\" must be an array of strings");
     if (it->size() > max_items) bad_params(std::string("\"") + key + "\" has more than " + std::to_string(max_items) + " items");
     std::vector<std::string> out;
+    out.reserve(it->size());
     for (const auto& v : *it) {
         if (!v.is_string()) bad_params(std::string("\"") + key + "\" must be an array of strings");
-        out.push_back(v.get<std::string>());
+        out.push_back(v.get_ref<const std::string&>());
     }
     return out;
 }
@@ -141,7 +142,7 @@ json compose(const json& params, RpcBackend& backend) {
     input.cc = string_list(params, "cc", false);
     input.bcc = string_list(params, "bcc", false);
     // One store read for every contact written to, not one per address.
-    const auto advice = check_compose_batched(input, backend.directory(), [&backend](const std::vector<std::string>& addresses) {
+    auto advice = check_compose_batched(input, backend.directory(), [&backend](const std::vector<std::string>& addresses) {
         std::vector<AddressQuery> queries;
         queries.reserve(addresses.size());
         for (const auto& a : addresses) queries.push_back({std::string(), a, false, true});
@@ -150,12 +151,28 @@ json compose(const json& params, RpcBackend& backend) {
         for (auto& f : backend.address_facts(queries)) out.push_back(std::move(f.state));
         return out;
     });
+    // The advice's strings are moved into the reply, not copied: fewer allocations per request.
     json add = json::array(), notices = json::array();
-    for (const auto& c : advice.add_cc)
-        add.push_back({{"address", c.address}, {"name", c.name}, {"account", c.account}, {"reason", c.reason}, {"role", c.role}});
-    for (const auto& n : advice.notices)
-        notices.push_back({{"kind", n.kind}, {"account", n.account.empty() ? json(nullptr) : json(n.account)}, {"text", n.text}});
-    return {{"add_cc", std::move(add)}, {"notices", std::move(notices)}};
+    for (auto& c : advice.add_cc) {
+        json o = json::object();
+        o["address"] = std::move(c.address);
+        o["name"] = std::move(c.name);
+        o["account"] = std::move(c.account);
+        o["reason"] = std::move(c.reason);
+        o["role"] = std::move(c.role);
+        add.push_back(std::move(o));
+    }
+    for (auto& n : advice.notices) {
+        json o = json::object();
+        o["kind"] = std::move(n.kind);
+        o["account"] = n.account.empty() ? json(nullptr) : json(std::move(n.account));
+        o["text"] = std::move(n.text);
+        notices.push_back(std::move(o));
+    }
+    json result = json::object();
+    result["add_cc"] = std::move(add);
+    result["notices"] = std::move(notices);
+    return result;
 }
 
 json nudge_list(const std::vector<Nudge>& nudges) {
