@@ -72,6 +72,20 @@ std::optional<ContactStatus> ApiBridge::contact_state(const std::string& address
     return state_.store->read([&](ReadTx& tx) { return tx.contact_state(address); });
 }
 
+std::vector<rpc::AddressFacts> ApiBridge::address_facts(const std::vector<rpc::AddressQuery>& queries) {
+    std::vector<rpc::AddressFacts> out(queries.size());
+    if (queries.empty()) return out;
+    // One read transaction for the whole request: BEGIN and COMMIT once, not per address.
+    state_.store->read([&](ReadTx& tx) {
+        for (std::size_t i = 0; i < queries.size(); ++i) {
+            const auto& q = queries[i];
+            if (q.last_contact) out[i].last_contact = tx.last_contact(q.account, q.address);
+            if (q.state) out[i].state = tx.contact_state(q.address);
+        }
+    });
+    return out;
+}
+
 std::vector<Nudge> ApiBridge::nudges(const std::string& filter) {
     return state_.store->read([&](ReadTx& tx) { return tx.nudges(filter_of(filter)); });
 }

@@ -24,6 +24,7 @@ public:
     nlohmann::json status() override { return state_.status_json(); }
     std::optional<TimePoint> last_contact(const std::string& account, const std::string& address) override;
     std::optional<ContactStatus> contact_state(const std::string& address) override;
+    std::vector<rpc::AddressFacts> address_facts(const std::vector<rpc::AddressQuery>& queries) override;
     std::vector<Nudge> nudges(const std::string& filter) override;
     std::optional<Nudge> nudge(int64_t id) override;
     std::vector<Nudge> record_loss(const LossReport& loss, const std::vector<PlannedNudge>& nudges) override;

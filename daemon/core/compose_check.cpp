@@ -1,6 +1,7 @@
 #include "rapport/compose_check.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <unordered_set>
 
 namespace rapport {
@@ -11,6 +12,17 @@ bool has(const std::vector<std::string>& v, const std::string& s) { return std::
 }  // namespace
 
 ComposeAdvice check_compose(const ComposeInput& input, const AccountDirectory& directory, const ContactStates& states) {
+    if (!states) return check_compose_batched(input, directory, nullptr);
+    return check_compose_batched(input, directory, [&states](const std::vector<std::string>& addresses) {
+        std::vector<std::optional<ContactStatus>> out;
+        out.reserve(addresses.size());
+        for (const auto& a : addresses) out.push_back(states(a));
+        return out;
+    });
+}
+
+ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDirectory& directory,
+                                    const ContactStatesBatch& states) {
     ComposeAdvice advice;
     const auto& rules = directory.rules();
     const auto& auto_cc = rules.rules.auto_cc;
@@ -41,9 +53,20 @@ ComposeAdvice check_compose(const ComposeInput& input, const AccountDirectory& d
     // What the mail told about the contacts being written to: each once.
     if (states) {
         std::unordered_set<std::string> told;
+        std::vector<const Match*> contacts;
+        std::vector<std::string> addresses;
         for (const auto& m : customer_matches) {
             if (m.kind != MatchKind::contact || !told.insert(m.address).second) continue;
-            const auto status = states(m.address);
+            contacts.push_back(&m);
+            addresses.push_back(m.address);
+        }
+        const auto statuses = addresses.empty() ? std::vector<std::optional<ContactStatus>>{} : states(addresses);
+        if (statuses.size() != contacts.size())
+            throw std::logic_error("the contact states source answered " + std::to_string(statuses.size()) +
+                                   " states for " + std::to_string(contacts.size()) + " addresses; it must answer each");
+        for (std::size_t i = 0; i < contacts.size(); ++i) {
+            const Match& m = *contacts[i];
+            const auto& status = statuses[i];
             if (!status || status->state == ContactState::active) continue;
             const std::string name = m.contact && !m.contact->name.empty() ? m.contact->name : m.address;
             advice.notices.push_back({to_string(status->state), m.account->id,

@@ -1,6 +1,7 @@
 #include "rapport/rpc_methods.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 #include "rapport/compose_check.hpp"
@@ -47,9 +48,10 @@ std::vector<std::string> string_list(const json& params, const char* key, bool r
     if (!it->is_array()) bad_params(std::string("\"") + key + "\" must be an array of strings");
     if (it->size() > max_items) bad_params(std::string("\"") + key + "\" has more than " + std::to_string(max_items) + " items");
     std::vector<std::string> out;
+    out.reserve(it->size());
     for (const auto& v : *it) {
         if (!v.is_string()) bad_params(std::string("\"") + key + "\" must be an array of strings");
-        out.push_back(v.get<std::string>());
+        out.push_back(v.get_ref<const std::string&>());
     }
     return out;
 }
@@ -87,10 +89,22 @@ json lookup(const json& params, RpcBackend& backend) {
     only_keys(params, {"addresses"});
     const auto addresses = string_list(params, "addresses", true);
     const auto& dir = backend.directory();
-    json results = json::array();
+    std::vector<Match> matches;
+    matches.reserve(addresses.size());
+    std::vector<AddressQuery> queries;
+    queries.reserve(addresses.size());
     for (const auto& address : addresses) {
-        const Match m = dir.lookup(address);
-        json r = {{"address", m.address.empty() ? address : m.address},
+        matches.push_back(dir.lookup(address));
+        const Match& m = matches.back();
+        queries.push_back({m.account ? m.account->id : std::string(), m.address, m.account != nullptr, m.contact != nullptr});
+    }
+    // One store read for the whole request, not one per address.
+    const auto facts = backend.address_facts(queries);
+    if (facts.size() != queries.size()) throw std::logic_error("RpcBackend::address_facts must answer every query");
+    json results = json::array();
+    for (std::size_t i = 0; i < addresses.size(); ++i) {
+        const Match& m = matches[i];
+        json r = {{"address", m.address.empty() ? addresses[i] : m.address},
                   {"match", to_string(m.kind)},
                   {"reason", m.reason},
                   {"account", nullptr},
@@ -102,12 +116,11 @@ json lookup(const json& params, RpcBackend& backend) {
                             {"stage", to_string(m.account->stage)},
                             {"reference", m.account->reference},
                             {"owner", person_json(dir.owner_of(*m.account))}};
-            if (auto last = backend.last_contact(m.account->id, m.address))
-                r["last_contact"] = format_date(date_of(*last));
+            if (const auto& last = facts[i].last_contact) r["last_contact"] = format_date(date_of(*last));
         }
         if (m.contact) {
             r["contact"] = {{"name", m.contact->name}, {"champion", m.contact->champion}, {"state", "active"}};
-            if (auto status = backend.contact_state(m.address); status && status->state != ContactState::active) {
+            if (const auto& status = facts[i].state; status && status->state != ContactState::active) {
                 r["contact"]["state"] = to_string(status->state);
                 r["contact"]["state_since"] = format_date(date_of(status->changed));
                 r["contact"]["state_note"] = contact_status_text(m.contact->name.empty() ? m.address : m.contact->name,
@@ -128,14 +141,38 @@ json compose(const json& params, RpcBackend& backend) {
     input.to = string_list(params, "to", false);
     input.cc = string_list(params, "cc", false);
     input.bcc = string_list(params, "bcc", false);
-    const auto advice = check_compose(input, backend.directory(),
-                                      [&backend](const std::string& address) { return backend.contact_state(address); });
+    // One store read for every contact written to, not one per address.
+    auto advice = check_compose_batched(input, backend.directory(), [&backend](const std::vector<std::string>& addresses) {
+        std::vector<AddressQuery> queries;
+        queries.reserve(addresses.size());
+        for (const auto& a : addresses) queries.push_back({std::string(), a, false, true});
+        std::vector<std::optional<ContactStatus>> out;
+        out.reserve(addresses.size());
+        for (auto& f : backend.address_facts(queries)) out.push_back(std::move(f.state));
+        return out;
+    });
+    // The advice's strings are moved into the reply, not copied: fewer allocations per request.
     json add = json::array(), notices = json::array();
-    for (const auto& c : advice.add_cc)
-        add.push_back({{"address", c.address}, {"name", c.name}, {"account", c.account}, {"reason", c.reason}, {"role", c.role}});
-    for (const auto& n : advice.notices)
-        notices.push_back({{"kind", n.kind}, {"account", n.account.empty() ? json(nullptr) : json(n.account)}, {"text", n.text}});
-    return {{"add_cc", std::move(add)}, {"notices", std::move(notices)}};
+    for (auto& c : advice.add_cc) {
+        json o = json::object();
+        o["address"] = std::move(c.address);
+        o["name"] = std::move(c.name);
+        o["account"] = std::move(c.account);
+        o["reason"] = std::move(c.reason);
+        o["role"] = std::move(c.role);
+        add.push_back(std::move(o));
+    }
+    for (auto& n : advice.notices) {
+        json o = json::object();
+        o["kind"] = std::move(n.kind);
+        o["account"] = n.account.empty() ? json(nullptr) : json(std::move(n.account));
+        o["text"] = std::move(n.text);
+        notices.push_back(std::move(o));
+    }
+    json result = json::object();
+    result["add_cc"] = std::move(add);
+    result["notices"] = std::move(notices);
+    return result;
 }
 
 json nudge_list(const std::vector<Nudge>& nudges) {

@@ -14,6 +14,8 @@
 // by the account's domain, not a listed contact: check it; not to the owner), unknown_address,
 // and, when `states` is given, left / bounced (a listed contact the mail said is gone: "Jane Doe
 // left Acme Corp (auto-reply of 2026-11-20); it names raj@acme.example instead.").
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,5 +50,14 @@ struct ComposeAdvice {
 
 ComposeAdvice check_compose(const ComposeInput& input, const AccountDirectory& directory,
                             const ContactStates& states = nullptr);
+
+// The states of many addresses in one call, answers in the same order (so a store reads them in
+// one transaction).
+using ContactStatesBatch =
+    std::function<std::vector<std::optional<ContactStatus>>(const std::vector<std::string>& addresses)>;
+
+// The same decision, asking `states` once for every listed contact written to.
+ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDirectory& directory,
+                                    const ContactStatesBatch& states);
 
 }  // namespace rapport

@@ -20,6 +20,20 @@
 
 namespace rapport::rpc {
 
+// One address to read from the store: its last contact at `account` (when asked) and what the
+// mail told about it (when asked).
+struct AddressQuery {
+    std::string account;
+    std::string address;
+    bool last_contact = false;
+    bool state = false;
+};
+
+struct AddressFacts {
+    std::optional<TimePoint> last_contact;
+    std::optional<ContactStatus> state;  // nullopt: nothing known (active)
+};
+
 class RpcBackend {
 public:
     virtual ~RpcBackend() = default;
@@ -30,6 +44,16 @@ public:
                                                   const std::string& address) = 0;
     // What the mail told about a contact (bounced, left); nullopt: nothing (active).
     virtual std::optional<ContactStatus> contact_state(const std::string& /*address*/) { return std::nullopt; }
+    // Every query of one request at once, answers in the same order: a store-backed backend
+    // reads them in ONE transaction instead of one per address. By default, one call each.
+    virtual std::vector<AddressFacts> address_facts(const std::vector<AddressQuery>& queries) {
+        std::vector<AddressFacts> out(queries.size());
+        for (std::size_t i = 0; i < queries.size(); ++i) {
+            if (queries[i].last_contact) out[i].last_contact = last_contact(queries[i].account, queries[i].address);
+            if (queries[i].state) out[i].state = contact_state(queries[i].address);
+        }
+        return out;
+    }
     // filter: pending (pending+snoozed) | due | all | open (pending+snoozed+due)
     virtual std::vector<Nudge> nudges(const std::string& filter) = 0;
     virtual std::optional<Nudge> nudge(int64_t id) = 0;

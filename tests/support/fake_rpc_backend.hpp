@@ -90,8 +90,14 @@ struct FakeBackend : rpc::RpcBackend {
         s.state = parse_contact_state(it->second).value_or(ContactState::active);
         return s;
     }
+    // Counts the batched reads (one per request, where a store opens one transaction).
+    std::vector<rpc::AddressFacts> address_facts(const std::vector<rpc::AddressQuery>& queries) override {
+        ++address_reads;
+        return RpcBackend::address_facts(queries);
+    }
     std::map<std::string, std::vector<ContactSeen>> seen;
     std::map<std::string, std::string> contact_states;
+    int address_reads = 0;
 };
 
 

@@ -1,7 +1,9 @@
 // lookup and compose.check round trips against a real rapportd with 10,000 accounts loaded,
-// over one connection and over 50 concurrent ones; next to a bare WebSocket echo round trip
-// (a Beast echo server in this process, same client code) measured in the same run as the
-// floor. Prints requests/s, median and 99th percentile latency, and the ratios to the floor.
+// over one connection and over 50 concurrent ones; next to two bare WebSocket echo floors
+// (Beast echo servers in this process, same client code) measured in the same run:
+//   threaded echo: one synchronous thread per connection, so 50 connections use every core;
+//   1-thread echo: asynchronous, one io thread, the shape of rapportd (which answers on one).
+// Prints requests/s, median and 99th percentile latency, and the ratios to both floors.
 // usage: bench_api [requests-per-scenario]
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -56,6 +58,56 @@ void echo_server(tcp::acceptor& acceptor, std::atomic<bool>& stop) {
     }
 }
 
+// The same echo, asynchronous on one thread: what one io thread can do with no work per frame.
+class AsyncEchoSession : public std::enable_shared_from_this<AsyncEchoSession> {
+public:
+    explicit AsyncEchoSession(tcp::socket socket) : ws_(std::move(socket)) {}
+    void start() {
+        ws_.async_accept([self = shared_from_this()](beast::error_code ec) {
+            if (!ec) self->read();
+        });
+    }
+
+private:
+    void read() {
+        ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return;
+            self->ws_.text(true);
+            self->ws_.async_write(self->buffer_.data(), [self](beast::error_code ec2, std::size_t) {
+                if (ec2) return;
+                self->buffer_.consume(self->buffer_.size());
+                self->read();
+            });
+        });
+    }
+    websocket::stream<tcp::socket> ws_;
+    beast::flat_buffer buffer_;
+};
+
+void async_accept_loop(tcp::acceptor& acceptor) {
+    acceptor.async_accept([&acceptor](beast::error_code ec, tcp::socket socket) {
+        if (ec) return;
+        std::make_shared<AsyncEchoSession>(std::move(socket))->start();
+        async_accept_loop(acceptor);
+    });
+}
+
+// Runs the one-thread echo server until destroyed (also when the bench fails).
+struct SingleThreadEcho {
+    boost::asio::io_context io{1};
+    tcp::acceptor acceptor{io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)};
+    std::thread thread;
+    SingleThreadEcho() {
+        async_accept_loop(acceptor);
+        thread = std::thread([this] { io.run(); });
+    }
+    ~SingleThreadEcho() {
+        io.stop();
+        thread.join();
+    }
+    std::uint16_t port() const { return acceptor.local_endpoint().port(); }
+};
+
 struct Result {
     double seconds = 0;
     std::vector<double> latencies_us;
@@ -65,17 +117,26 @@ struct Summary {
     double per_second = 0, median = 0, p99 = 0;
 };
 
-// Prints a scenario; with a floor, also its ratios to it (floor / it for throughput, it / floor
+struct Floors {
+    Summary threaded, single;
+};
+
+void print_ratios(const char* label, const Summary& floor, const Summary& s) {
+    std::printf("%-34s   %s: %.2fx throughput, %.2fx median, %.2fx p99\n", "", label, floor.per_second / s.per_second,
+                s.median / floor.median, s.p99 / floor.p99);
+}
+
+// Prints a scenario; with floors, also its ratios to each (floor / it for throughput, it / floor
 // for latency: bigger is slower in all three).
-Summary report(const char* name, Result r, const Summary* floor = nullptr) {
+Summary report(const char* name, Result r, const Floors* floors = nullptr) {
     std::sort(r.latencies_us.begin(), r.latencies_us.end());
     Summary s{r.latencies_us.size() / r.seconds, r.latencies_us[r.latencies_us.size() / 2],
               r.latencies_us[r.latencies_us.size() * 99 / 100]};
-    std::printf("%-34s %9.0f req/s   median %7.1f us   p99 %7.1f us", name, s.per_second, s.median, s.p99);
-    if (floor)
-        std::printf("   (%.2fx echo throughput, %.2fx median, %.2fx p99)", floor->per_second / s.per_second,
-                    s.median / floor->median, s.p99 / floor->p99);
-    std::printf("\n");
+    std::printf("%-34s %9.0f req/s   median %7.1f us   p99 %7.1f us\n", name, s.per_second, s.median, s.p99);
+    if (floors) {
+        print_ratios("vs threaded echo (1 thread/conn)", floors->threaded, s);
+        print_ratios("vs 1-thread async echo          ", floors->single, s);
+    }
     return s;
 }
 
@@ -166,6 +227,7 @@ int main(int argc, char** argv) {
     std::atomic<bool> stop{false};
     std::thread echo([&] { echo_server(acceptor, stop); });
     const auto echo_port = acceptor.local_endpoint().port();
+    SingleThreadEcho single_echo;
 
     auto lookup = [](int i) {
         return nlohmann::json{{"jsonrpc", "2.0"}, {"id", i}, {"method", "lookup"},
@@ -178,10 +240,14 @@ int main(int argc, char** argv) {
                                           {"cc", {"someone@sub.a" + std::to_string((i * 7) % 10000) + ".example"}}}}}.dump();
     };
     std::printf("rapportd with 10,000 accounts and 100,000 contacts; %d requests per scenario\n", requests);
-    const Summary floor1 = report("echo floor, 1 connection", run(echo_port, 1, requests, "", lookup));
+    Floors floor1;
+    floor1.threaded = report("threaded echo floor, 1 connection", run(echo_port, 1, requests, "", lookup));
+    floor1.single = report("1-thread echo floor, 1 connection", run(single_echo.port(), 1, requests, "", lookup));
     report("lookup, 1 connection", run(port, 1, requests, token, lookup), &floor1);
     report("compose.check, 1 connection", run(port, 1, requests, token, compose), &floor1);
-    const Summary floor50 = report("echo floor, 50 connections", run(echo_port, 50, requests / 50, "", lookup));
+    Floors floor50;
+    floor50.threaded = report("threaded echo floor, 50 conns", run(echo_port, 50, requests / 50, "", lookup));
+    floor50.single = report("1-thread echo floor, 50 conns", run(single_echo.port(), 50, requests / 50, "", lookup));
     report("lookup, 50 connections", run(port, 50, requests / 50, token, lookup), &floor50);
     report("compose.check, 50 connections", run(port, 50, requests / 50, token, compose), &floor50);
 

@@ -42,6 +42,28 @@ TEST_CASE("lookup explains each address and shows the last contact", "[rpc]") {
     CHECK(r["results"][2]["reason"] == "not a mail address");
 }
 
+TEST_CASE("lookup and compose.check read the store once per request, whatever the number of addresses", "[rpc]") {
+    FakeBackend b;
+    b.contact_states["jane@acme.example"] = "left";
+    auto r = rpc::dispatch("lookup", {{"addresses", {"jane@acme.example", "carl@acme.example", "x@gmail.com", "nonsense"}}}, b);
+    CHECK(b.address_reads == 1);
+    REQUIRE(r["results"].size() == 4);
+    CHECK(r["results"][0]["contact"]["state"] == "left");
+    CHECK(r["results"][0]["last_contact"] == "2026-11-20");
+    CHECK(r["results"][1]["contact"].is_null());
+
+    auto c = rpc::dispatch("compose.check", {{"from", "mia@vendor.example"},
+                                            {"to", {"jane@acme.example", "carl@acme.example"}},
+                                            {"cc", {"Jane <jane@acme.example>"}}}, b);
+    CHECK(b.address_reads == 2);
+    std::size_t left = 0;
+    for (const auto& n : c["notices"]) left += n["kind"] == "left";
+    CHECK(left == 1);  // Jane once, though she is on the message twice
+
+    rpc::dispatch("compose.check", {{"from", "mia@vendor.example"}, {"to", {"x@gmail.com"}}}, b);
+    CHECK(b.address_reads == 2);  // no listed contact: nothing to read
+}
+
 TEST_CASE("compose.check copies the owner when someone else writes to the customer", "[rpc]") {
     FakeBackend b;
     auto r = rpc::dispatch("compose.check", {{"from", "Mia <mia@vendor.example>"}, {"to", {"jane@acme.example"}}}, b);
