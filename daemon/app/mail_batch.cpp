@@ -1,5 +1,9 @@
 #include "app/mail_batch.hpp"
 
+#include <map>
+#include <string_view>
+#include <tuple>
+
 namespace rapport {
 
 void MailBatch::add(uint32_t uid, MessageDecision decision, std::vector<DraftIntent> drafts) {
@@ -15,10 +19,20 @@ void MailBatch::clear() {
 std::vector<StoredNotification> MailBatch::write(WriteTx& tx, const SyncMark& mark, TimePoint now,
                                                  bool* drafts_added, int64_t* new_messages) const {
     std::vector<StoredNotification> stored;
+    // A contact's activity keeps only its latest message per direction (the first of equals:
+    // record_contact replaces only on a strictly later time), so the batch writes each
+    // (account, address, direction) once, with the touch that writing them in order would
+    // have left. A scan's batch mostly repeats a few correspondents: one upsert, not hundreds.
+    struct Latest {
+        const ContactTouch* touch;
+        const std::string* message_id;
+    };
+    std::map<std::tuple<std::string_view, std::string_view, bool>, Latest> latest;
     for (const auto& e : entries_) {
         const auto& d = e.decision;
         for (const auto& c : d.contacts) {
-            tx.record_contact(c.account, c.address, c.inbound, c.when, d.message_id);
+            auto [it, added] = latest.try_emplace({c.account, c.address, c.inbound}, Latest{&c, &d.message_id});
+            if (!added && c.when > it->second.touch->when) it->second = {&c, &d.message_id};
             tx.record_account_message({c.account, d.message_id, c.when, c.inbound, c.address, d.subject});
         }
         for (const auto& n : d.notifications) stored.push_back(tx.add_notification(n.kind, now, n.account, n.text, n.extra));
@@ -32,6 +46,8 @@ std::vector<StoredNotification> MailBatch::write(WriteTx& tx, const SyncMark& ma
             tx.add_body_read({mailbox_, folder_, mark.uidvalidity, e.uid, d.message_id, to_string(d.fetch_body),
                               {{"history", d.history}}, 0, now});
     }
+    for (const auto& [key, l] : latest)
+        tx.record_contact(l.touch->account, l.touch->address, l.touch->inbound, l.touch->when, *l.message_id);
     tx.set_folder_mark(mailbox_, folder_, mark);
     return stored;
 }

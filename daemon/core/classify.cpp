@@ -22,8 +22,11 @@ Classification classify_message(const MessageSummary& m, const AccountDirectory&
     Classification c;
     const std::string user = normalize_address(user_address).value_or(user_address);
     bool from_us = role == FolderRole::sent;
+    // match(), not lookup(): a classification never shows the directory's reasons. The
+    // sender's answer is kept for the from loop below instead of asking twice.
+    Match sender;
     if (!m.from.empty()) {
-        const Match sender = directory.lookup(m.from.front().address);
+        sender = directory.match(m.from.front().address);
         c.sender = sender.address;
         from_us = from_us || sender.address == user || sender.kind == MatchKind::internal;
     }
@@ -32,7 +35,8 @@ Classification classify_message(const MessageSummary& m, const AccountDirectory&
                   m.content_type == "multipart/report";
     for (const auto* list : {&m.from, &m.to, &m.cc, &m.bcc}) {
         for (const auto& a : *list) {
-            const Match match = directory.lookup(a.address);
+            const bool is_sender = list == &m.from && &a == &m.from.front();
+            const Match match = is_sender ? std::move(sender) : directory.match(a.address);
             if (match.address.empty()) continue;
             if (match.kind == MatchKind::internal) {
                 if (!contains(c.internal, match.address)) c.internal.push_back(match.address);

@@ -42,11 +42,11 @@ void PublicDomains::add(std::string_view pattern) {
     if (pattern.size() > 2 && pattern.substr(pattern.size() - 2) == ".*")
         prefixes_.emplace_back(pattern.substr(0, pattern.size() - 1));  // keep the dot
     else
-        exact_.emplace(pattern);
+        exact_.insert(*patterns_.emplace(pattern).first);
 }
 
 bool PublicDomains::contains(std::string_view domain) const {
-    if (exact_.count(std::string(domain))) return true;
+    if (exact_.count(domain)) return true;
     for (const auto& prefix : prefixes_)
         if (domain.size() > prefix.size() && domain.substr(0, prefix.size()) == prefix) return true;
     return false;
@@ -92,11 +92,15 @@ const Person* AccountDirectory::owner_of(const Account& account) const {
     return rules_->person(account.owner);
 }
 
-Match AccountDirectory::lookup(std::string_view raw) const {
+Match AccountDirectory::lookup(std::string_view raw) const { return resolve(raw, true); }
+
+Match AccountDirectory::match(std::string_view raw) const { return resolve(raw, false); }
+
+Match AccountDirectory::resolve(std::string_view raw, bool explain) const {
     Match m;
     auto parsed = parse_address(raw);
     if (!parsed) {
-        m.reason = "not a mail address";
+        if (explain) m.reason = "not a mail address";
         return m;
     }
     m.address = parsed->normalized();
@@ -108,40 +112,43 @@ Match AccountDirectory::lookup(std::string_view raw) const {
         m.kind = MatchKind::contact;
         m.account = &account;
         m.contact = &account.contacts[item_of(*found)];
-        m.reason = m.address + " is listed as a contact of " + account.name + " (" + account.id + ")";
+        if (explain) m.reason = m.address + " is listed as a contact of " + account.name + " (" + account.id + ")";
         return m;
     }
     if (auto it = people_.find(m.address); it != people_.end()) {
         m.kind = MatchKind::internal;
         m.person = &rules_->people[it->second];
-        m.reason = m.address + " is an address of " + m.person->name + " (" + m.person->id +
+        if (explain) m.reason = m.address + " is an address of " + m.person->name + " (" + m.person->id +
                    "), one of your organisation's people";
         return m;
     }
     const std::string& domain = parsed->domain;
     if (public_.contains(domain)) {
-        m.reason = domain + " is a public mail domain; addresses there match only when listed as contacts";
+        if (explain) m.reason = domain + " is a public mail domain; addresses there match only when listed as contacts";
         return m;
     }
     // Walk from the full domain to its parents: the most specific claim wins, so a subsidiary
     // listed as its own account beats its parent company.
     std::string_view suffix = domain;
     while (!suffix.empty()) {
-        const std::string key(suffix);
-        if (own_domains_.count(key)) {
+        if (own_domains_.count(suffix)) {
             m.kind = MatchKind::internal;
+            if (!explain) return m;
+            const std::string key(suffix);
             m.reason = suffix == domain
                            ? domain + " is one of " + rules_->organization.name + "'s own domains"
                            : domain + " is a subdomain of " + key + ", one of " +
                                  rules_->organization.name + "'s own domains";
             return m;
         }
-        if (auto found = account_domains_.find(key, [&accounts](std::uint64_t v) {
+        if (auto found = account_domains_.find(suffix, [&accounts](std::uint64_t v) {
                 return std::string_view(accounts[account_of(v)].domains[item_of(v)]);
             })) {
             const Account& account = accounts[account_of(*found)];
             m.kind = MatchKind::domain;
             m.account = &account;
+            if (!explain) return m;
+            const std::string key(suffix);
             m.reason = suffix == domain
                            ? domain + " is a domain of " + account.name + " (" + account.id + ")"
                            : domain + " is a subdomain of " + key + ", a domain of " + account.name +
@@ -152,7 +159,7 @@ Match AccountDirectory::lookup(std::string_view raw) const {
         if (dot == std::string_view::npos) break;
         suffix.remove_prefix(dot + 1);
     }
-    m.reason = domain + " belongs to no account and is not one of your organisation's domains";
+    if (explain) m.reason = domain + " belongs to no account and is not one of your organisation's domains";
     return m;
 }
 

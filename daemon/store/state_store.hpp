@@ -261,7 +261,7 @@ private:
 
 class StateStore {
 public:
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
 
     // Faults a test can inject to prove that a failed write leaves everything else intact.
     struct Faults {

@@ -35,7 +35,8 @@ public:
     static const std::vector<std::string>& builtin();
 
 private:
-    std::unordered_set<std::string> exact_;
+    std::unordered_set<std::string> patterns_;       // owns the exact patterns' text
+    std::unordered_set<std::string_view> exact_;     // views into patterns_ (nodes do not move)
     std::vector<std::string> prefixes_;  // "gmx." for "gmx.*"
 };
 
@@ -44,18 +45,26 @@ public:
     explicit AccountDirectory(std::shared_ptr<const Rules> rules);
 
     Match lookup(std::string_view address) const;
+    // lookup() without the reason sentence (left empty): the same kind, address and pointers.
+    // For the scan's hot path, which looks up every address of every message and never shows
+    // why; composing the sentence was most of a lookup's cost.
+    Match match(std::string_view address) const;
     const Rules& rules() const { return *rules_; }
     const std::shared_ptr<const Rules>& rules_ptr() const { return rules_; }
     const Person* owner_of(const Account& account) const;
     const PublicDomains& public_domains() const { return public_; }
 
 private:
+    Match resolve(std::string_view address, bool explain) const;
+
     std::shared_ptr<const Rules> rules_;
     PublicDomains public_;
     FlatIndex contacts_;         // address -> account << 32 | contact
     FlatIndex account_domains_;  // domain -> account << 32 | domain
-    std::unordered_map<std::string, std::size_t> people_;  // address -> person index
-    std::unordered_set<std::string> own_domains_;
+    // Keys are views into *rules_ (kept alive by rules_), so a lookup probes them with a
+    // string_view and allocates no key.
+    std::unordered_map<std::string_view, std::size_t> people_;  // address -> person index
+    std::unordered_set<std::string_view> own_domains_;
 };
 
 }  // namespace rapport

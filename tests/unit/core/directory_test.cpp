@@ -141,3 +141,22 @@ TEST_CASE("garbage is not an address and says so", "[directory]") {
         CHECK(m.reason == "not a mail address");
     }
 }
+
+TEST_CASE("match() answers as lookup() does, without composing the reason", "[directory]") {
+    AccountDirectory dir(sample_rules());
+    for (const char* form : {"jane@acme.example", "Jane Doe <JANE@acme.example>", "someone@acme.example",
+                             "x@sales.eu.acme.example", "bob@vendor.example", "help@support.vendor.example",
+                             "bob.rep@gmail.com", "jane.private@gmail.com", "stranger@gmail.com",
+                             "a@megamail.de", "hans@bücher.example", "nobody@elsewhere.example", "garbage"}) {
+        INFO(form);
+        const Match full = dir.lookup(form);
+        const Match quick = dir.match(form);
+        CHECK(quick.kind == full.kind);
+        CHECK(quick.address == full.address);
+        CHECK(quick.account == full.account);
+        CHECK(quick.contact == full.contact);
+        CHECK(quick.person == full.person);
+        CHECK_FALSE(full.reason.empty());
+        CHECK(quick.reason.empty());
+    }
+}

@@ -427,3 +427,53 @@ TEST_CASE("record_message says whether the message is new, so the folder's count
         CHECK(tx.message_seen("work", "INBOX", "<1@x>"));
     });
 }
+
+TEST_CASE("schema 6 rebuilds the per-message tables WITHOUT ROWID and keeps their rows", "[store]") {
+    TempDir dir;
+    const std::string state = dir / "state";
+    {
+        // The three tables as schema 5 had them, with a row each, and nothing else: migration 6
+        // is the only one that runs on a file at user_version 5.
+        StateStore fresh(state);
+    }
+    {
+        OtherConnection old(state + "/state.sqlite");
+        REQUIRE(old.exec(
+                    "DROP TABLE seen_messages; DROP TABLE account_messages; DROP TABLE contact_activity;"
+                    "CREATE TABLE seen_messages (mailbox TEXT NOT NULL, folder TEXT NOT NULL, message_id TEXT NOT NULL,"
+                    " uid INTEGER NOT NULL, seen_at INTEGER NOT NULL, PRIMARY KEY (mailbox, folder, message_id));"
+                    "CREATE TABLE account_messages (account TEXT NOT NULL, message_id TEXT NOT NULL, date INTEGER NOT NULL,"
+                    " inbound INTEGER NOT NULL, contact TEXT NOT NULL, subject TEXT NOT NULL,"
+                    " PRIMARY KEY (account, message_id));"
+                    "CREATE INDEX account_messages_by_date ON account_messages (account, date);"
+                    "CREATE TABLE contact_activity (account TEXT NOT NULL, address TEXT NOT NULL, last_in INTEGER,"
+                    " last_in_id TEXT, last_out INTEGER, last_out_id TEXT, PRIMARY KEY (account, address));"
+                    "INSERT INTO seen_messages VALUES ('work', 'INBOX', '<a@x>', 7, 100);"
+                    "INSERT INTO account_messages VALUES ('acme', '<a@x>', 100, 1, 'jane@acme.example', 'Hello');"
+                    "INSERT INTO contact_activity VALUES ('acme', 'jane@acme.example', 100, '<a@x>', NULL, NULL);"
+                    "PRAGMA user_version = 5;") == SQLITE_OK);
+    }
+    StateStore store(state);
+    CHECK(store.schema_version() == 6);
+    store.read([](ReadTx& tx) {
+        CHECK(tx.message_seen("work", "INBOX", "<a@x>"));
+        CHECK_FALSE(tx.message_seen("work", "INBOX", "<b@x>"));
+        const auto messages = tx.account_messages("acme", at(0), 10);
+        REQUIRE(messages.size() == 1);
+        CHECK(messages[0].subject == "Hello");
+        CHECK(messages[0].inbound);
+        CHECK(tx.last_contact("acme", "jane@acme.example") == at(100));
+    });
+    // Keys still hold: the same message is not recorded twice.
+    store.write([](WriteTx& tx) {
+        CHECK_FALSE(tx.record_message("work", "INBOX", "<a@x>", 8, at(200)));
+        CHECK(tx.record_message("work", "INBOX", "<b@x>", 9, at(200)));
+    });
+    OtherConnection other(store.path());
+    for (const char* table : {"seen_messages", "account_messages", "contact_activity"}) {
+        const std::string sql = std::string("SELECT sql FROM sqlite_master WHERE name = '") + table + "'";
+        CHECK(other.scalar(sql.c_str()).find("WITHOUT ROWID") != std::string::npos);
+    }
+    CHECK(other.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'account_messages_by_date'") == "1");
+    CHECK(other.scalar("SELECT count(*) FROM sqlite_master WHERE name LIKE '%_v6'") == "0");
+}
