@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "rapportd_fixture.hpp"
+#include "test_time_text.hpp"
 
 using namespace rapport::test;
 using nlohmann::json;
@@ -29,22 +30,13 @@ constexpr int kGoodFeeds = 42;
 constexpr int kGoodFiles = 42;
 constexpr auto kLimit = 5s;
 
-std::string ical_time(long offset_seconds) {  // UTC, seconds from now
-    std::time_t t = std::time(nullptr) + offset_seconds;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
-}
-
 std::string calendar(const std::string& events) {
     return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//rapport tests//EN\r\n" + events + "END:VCALENDAR\r\n";
 }
 
 std::string customer_meeting(const std::string& uid, long offset) {
-    return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:" + ical_time(offset) +
-           "\r\nDTEND:" + ical_time(offset + 1800) + "\r\nSUMMARY:Acme review " + uid +
+    return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:" + ical_in(offset) +
+           "\r\nDTEND:" + ical_in(offset + 1800) + "\r\nSUMMARY:Acme review " + uid +
            "\r\nORGANIZER;CN=Bob Rep:mailto:bob@vendor.example\r\nATTENDEE;PARTSTAT=ACCEPTED:MAILTO:jane@acme.example\r\n"
            "END:VEVENT\r\n";
 }
@@ -53,7 +45,7 @@ std::string customer_meeting(const std::string& uid, long offset) {
 std::string runaway_recurrences() {
     std::string events;
     for (int i = 0; i < 20; ++i)
-        events += "BEGIN:VEVENT\r\nUID:every-second-" + std::to_string(i) + "\r\nDTSTART:" + ical_time(-10 * 86400 + i) +
+        events += "BEGIN:VEVENT\r\nUID:every-second-" + std::to_string(i) + "\r\nDTSTART:" + ical_in(-10 * 86400 + i) +
                   "\r\nDURATION:PT1S\r\nRRULE:FREQ=SECONDLY;COUNT=1000000000\r\nSUMMARY:Every second\r\n"
                   "ATTENDEE:MAILTO:jane@acme.example\r\nEND:VEVENT\r\n";
     return calendar(events);

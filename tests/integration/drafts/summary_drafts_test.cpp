@@ -14,6 +14,7 @@
 #include "drafts_folder.hpp"
 #include "radicale_fixture.hpp"
 #include "rapportd_fixture.hpp"
+#include "test_time_text.hpp"
 
 using namespace rapport::test;
 using nlohmann::json;
@@ -30,18 +31,9 @@ const char* kRules = R"({
   "rules": {"summary_drafts": {"delay": "PT1S", "min_duration": "PT10M", "catch_up": "PT24H"}}
 })";
 
-std::string ical_time(long offset_seconds) {
-    std::time_t t = std::time(nullptr) + offset_seconds;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
-}
-
 std::string event(const std::string& uid, long start, long end, const std::string& title, const std::string& extra = "") {
-    return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:" + ical_time(start) +
-           "\r\nDTEND:" + ical_time(end) + "\r\nSUMMARY:" + title +
+    return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:" + ical_in(start) +
+           "\r\nDTEND:" + ical_in(end) + "\r\nSUMMARY:" + title +
            "\r\nDESCRIPTION:Agenda: pricing\\, roll-out plan\\nQuestions from Jane\r\n"
            "ORGANIZER;CN=Mia Marketing:mailto:mia@vendor.example\r\n"
            "ATTENDEE;CN=Jane Doe;PARTSTAT=ACCEPTED:MAILTO:jane@acme.example\r\n"
@@ -104,11 +96,11 @@ TEST_CASE("one draft per occurrence of a recurring call; none for cancelled or s
     DovecotFixture dovecot;
     // Five half-hour calls an hour apart, the last ending 10 minutes ago; the third cancelled.
     const long first = -5 * 3600 - 40 * 60;
-    const std::string third = ical_time(first + 2 * 3600);
+    const std::string third = ical_in(first + 2 * 3600);
     const std::string events =
         event("weekly", first, first + 30 * 60, "Acme sync", "RRULE:FREQ=HOURLY;COUNT=5\r\n") +
         "BEGIN:VEVENT\r\nUID:weekly\r\nRECURRENCE-ID:" + third + "\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:" + third +
-        "\r\nDTEND:" + ical_time(first + 2 * 3600 + 30 * 60) +
+        "\r\nDTEND:" + ical_in(first + 2 * 3600 + 30 * 60) +
         "\r\nSUMMARY:Acme sync\r\nSTATUS:CANCELLED\r\nORGANIZER:mailto:mia@vendor.example\r\n"
         "ATTENDEE:MAILTO:jane@acme.example\r\nEND:VEVENT\r\n" +
         event("short", -20 * 60, -15 * 60, "Quick Acme call");

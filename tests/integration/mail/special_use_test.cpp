@@ -13,6 +13,7 @@
 
 #include "dovecot_fixture.hpp"
 #include "rapportd_fixture.hpp"
+#include "test_time_text.hpp"
 
 using namespace rapport::test;
 using nlohmann::json;
@@ -35,20 +36,11 @@ std::string sent_copy(const std::string& id) {
            ">\r\nContent-Type: text/plain\r\n\r\nHello.\r\n";
 }
 
-std::string ical_time(long offset_seconds) {
-    std::time_t t = std::time(nullptr) + offset_seconds;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
-}
-
 // A customer call that ended two seconds ago: its summary draft is due at once.
 std::string calendar_with_ended_call() {
     return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//rapport tests//EN\r\n"
-           "BEGIN:VEVENT\r\nUID:qbr-special\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:" + ical_time(-32 * 60) +
-           "\r\nDTEND:" + ical_time(-2) + "\r\nSUMMARY:Acme QBR\r\n"
+           "BEGIN:VEVENT\r\nUID:qbr-special\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:" + ical_in(-32 * 60) +
+           "\r\nDTEND:" + ical_in(-2) + "\r\nSUMMARY:Acme QBR\r\n"
            "ORGANIZER;CN=Mia Marketing:mailto:mia@vendor.example\r\n"
            "ATTENDEE;CN=Jane Doe;PARTSTAT=ACCEPTED:MAILTO:jane@acme.example\r\n"
            "ATTENDEE;CN=Mia Marketing;PARTSTAT=ACCEPTED:MAILTO:mia@vendor.example\r\n"

@@ -6,6 +6,7 @@
 
 #include "radicale_fixture.hpp"
 #include "rapportd_fixture.hpp"
+#include "test_time_text.hpp"
 
 using namespace rapport::test;
 using nlohmann::json;
@@ -19,16 +20,6 @@ const char* kRules = R"({
   "accounts": [{"id": "acme", "name": "Acme Corp", "domains": ["acme.example"], "owner": "bob",
                 "contacts": [{"address": "jane@acme.example", "name": "Jane Doe"}]}]
 })";
-
-// iCalendar UTC time, seconds from now.
-std::string ical_time(long offset_seconds) {
-    std::time_t t = std::time(nullptr) + offset_seconds;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
-}
 
 std::string iso_time(const std::string& ical) {  // 20261125T101500Z -> 2026-11-25T10:15:00Z
     return ical.substr(0, 4) + "-" + ical.substr(4, 2) + "-" + ical.substr(6, 2) + "T" + ical.substr(9, 2) + ":" +
@@ -78,8 +69,8 @@ json file_settings(const std::string& path) {
 
 TEST_CASE("customer meetings from an .ics file: listed in UTC, ended once, edits picked up", "[meetings]") {
     TempDir cal;
-    const auto soon_start = ical_time(-1800), soon_end = ical_time(3);
-    const auto later_start = ical_time(86400), later_end = ical_time(86400 + 3600);
+    const auto soon_start = ical_in(-1800), soon_end = ical_in(3);
+    const auto later_start = ical_in(86400), later_end = ical_in(86400 + 3600);
     write_file(cal / "work.ics",
                calendar(event("ends-soon", soon_start, soon_end, "Acme weekly") +
                         event("tomorrow", later_start, later_end, "Acme QBR") +
@@ -105,7 +96,7 @@ TEST_CASE("customer meetings from an .ics file: listed in UTC, ended once, edits
     CHECK(count(d.log(), "customer meeting ended: \"Acme weekly\"") == 1);
 
     // Moved by an edit: picked up within one poll (1 s).
-    const auto moved_start = ical_time(2 * 86400), moved_end = ical_time(2 * 86400 + 1800);
+    const auto moved_start = ical_in(2 * 86400), moved_end = ical_in(2 * 86400 + 1800);
     write_file(cal / "work.ics", calendar(event("ends-soon", soon_start, soon_end, "Acme weekly") +
                                           event("tomorrow", moved_start, moved_end, "Acme QBR (moved)")));
     auto moved = wait_meeting(d, "tomorrow", [&](const json& m) { return m.is_object() && m["start"] == iso_time(moved_start); }, 3s);
@@ -122,9 +113,9 @@ TEST_CASE("customer meetings from an .ics file: listed in UTC, ended once, edits
 TEST_CASE("meetings that ended while the daemon was down: caught up within catch_up only", "[meetings]") {
     TempDir cal;
     write_file(cal / "work.ics",
-               calendar(event("two-hours-ago", ical_time(-3 * 3600), ical_time(-2 * 3600), "Recent call") +
-                        event("three-days-ago", ical_time(-3 * 86400 - 3600), ical_time(-3 * 86400), "Old call") +
-                        event("cancelled", ical_time(-3 * 3600), ical_time(-2 * 3600), "Cancelled call", "jane@acme.example",
+               calendar(event("two-hours-ago", ical_in(-3 * 3600), ical_in(-2 * 3600), "Recent call") +
+                        event("three-days-ago", ical_in(-3 * 86400 - 3600), ical_in(-3 * 86400), "Old call") +
+                        event("cancelled", ical_in(-3 * 3600), ical_in(-2 * 3600), "Cancelled call", "jane@acme.example",
                               "STATUS:CANCELLED\r\n")));
     RapportdFixture d(kRules, file_settings(cal / "work.ics"));
     CHECK(d.wait_for_log("customer meeting ended: \"Recent call\"", 8s));
@@ -137,7 +128,7 @@ TEST_CASE("meetings that ended while the daemon was down: caught up within catch
 TEST_CASE("a CalDAV collection on a real Radicale: created, changed and deleted events", "[meetings][caldav]") {
     RadicaleServer radicale;
     REQUIRE(radicale.make_calendar("work").status < 300);
-    const auto start = ical_time(3600), end = ical_time(7200);
+    const auto start = ical_in(3600), end = ical_in(7200);
     REQUIRE(radicale.put_event("work", "a.ics", calendar(event("dav-1", start, end, "Acme via CalDAV"))).status < 300);
     json settings = {{"calendars", {{{"id", "dav"},
                                      {"url", "caldav+" + radicale.origin() + radicale.collection_path("work")},
@@ -151,7 +142,7 @@ TEST_CASE("a CalDAV collection on a real Radicale: created, changed and deleted 
     CHECK(m["calendar"] == "dav");
     CHECK(m["start"] == iso_time(start));
 
-    const auto new_start = ical_time(5400), new_end = ical_time(9000);
+    const auto new_start = ical_in(5400), new_end = ical_in(9000);
     REQUIRE(radicale.put_event("work", "a.ics", calendar(event("dav-1", new_start, new_end, "Acme via CalDAV"))).status < 300);
     CHECK(wait_meeting(d, "dav-1", [&](const json& x) { return x.is_object() && x["start"] == iso_time(new_start); }, 4s)["start"] ==
           iso_time(new_start));
@@ -162,7 +153,7 @@ TEST_CASE("a CalDAV collection on a real Radicale: created, changed and deleted 
 
 TEST_CASE("an ICS feed over HTTP, and a feed that answers HTML or 500", "[meetings][feed]") {
     TempDir web;
-    write_file(web / "good.ics", calendar(event("feed-1", ical_time(3600), ical_time(5400), "Acme from the feed")));
+    write_file(web / "good.ics", calendar(event("feed-1", ical_in(3600), ical_in(5400), "Acme from the feed")));
     write_file(web / "page.ics", "<html><body>Please log in</body></html>");
     const int port = free_port();
     Child server({"/usr/bin/python3", "-m", "http.server", std::to_string(port), "--bind", "127.0.0.1", "--directory",

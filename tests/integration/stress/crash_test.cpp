@@ -23,6 +23,7 @@
 #include "dovecot_fixture.hpp"
 #include "drafts_folder.hpp"
 #include "rapportd_fixture.hpp"
+#include "test_time_text.hpp"
 
 using namespace rapport::test;
 using nlohmann::json;
@@ -54,22 +55,6 @@ std::string rules(int lost_accounts) {
         .dump(2);
 }
 
-std::string ical_time(std::time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
-}
-
-std::string rfc5322_date(std::time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    return buf;
-}
-
 std::time_t from_iso(const std::string& iso) {  // 2026-12-02T07:00:00Z
     std::tm tm{};
     strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -79,7 +64,7 @@ std::time_t from_iso(const std::string& iso) {  // 2026-12-02T07:00:00Z
 // A 10-minute customer call (the shortest that gets a draft) ending at `end`.
 std::string meeting(int n, std::time_t end) {
     return "BEGIN:VEVENT\r\nUID:crash-" + std::to_string(n) + "\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:" +
-           ical_time(end - 600) + "\r\nDTEND:" + ical_time(end) + "\r\nSUMMARY:Acme call " + std::to_string(n) +
+           ical_utc(end - 600) + "\r\nDTEND:" + ical_utc(end) + "\r\nSUMMARY:Acme call " + std::to_string(n) +
            " end\r\nORGANIZER;CN=Mia Marketing:mailto:mia@vendor.example\r\n"
            "ATTENDEE;CN=Jane Doe;PARTSTAT=ACCEPTED:MAILTO:jane@acme.example\r\n"
            "ATTENDEE;CN=Mia Marketing;PARTSTAT=ACCEPTED:MAILTO:mia@vendor.example\r\nEND:VEVENT\r\n";

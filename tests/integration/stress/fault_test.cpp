@@ -26,6 +26,7 @@
 #include "drafts_folder.hpp"
 #include "fault_proxy.hpp"
 #include "rapportd_fixture.hpp"
+#include "test_time_text.hpp"
 
 using namespace rapport::test;
 using nlohmann::json;
@@ -65,18 +66,10 @@ std::size_t cuts_wanted() {
     return env && *env ? static_cast<std::size_t>(std::stoul(env)) : 20;
 }
 
-std::string ical_time(std::time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
-}
-
 // A 15-minute call with Jane (a customer) that ends at `end`.
 std::string call_event(int n, std::time_t end) {
     return "BEGIN:VEVENT\r\nUID:call-" + std::to_string(n) + "\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:" +
-           ical_time(end - 15 * 60) + "\r\nDTEND:" + ical_time(end) + "\r\nSUMMARY:Acme call " + std::to_string(n) +
+           ical_utc(end - 15 * 60) + "\r\nDTEND:" + ical_utc(end) + "\r\nSUMMARY:Acme call " + std::to_string(n) +
            "\r\nORGANIZER;CN=Mia Marketing:mailto:mia@vendor.example\r\n"
            "ATTENDEE;CN=Jane Doe;PARTSTAT=ACCEPTED:MAILTO:jane@acme.example\r\nEND:VEVENT\r\n";
 }
