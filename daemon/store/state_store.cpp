@@ -372,6 +372,18 @@ void StateStore::exec(const char* sql) {
     if (rc != SQLITE_OK) fail(rc, "writing");
 }
 
+// BEGIN and COMMIT run once per transaction, and every API request is a read transaction:
+// sqlite3_exec would parse them each time (measured: ~7 % of a compose.check round trip,
+// half of it in sqlite3_prepare), so they are prepared once like any other statement.
+void StateStore::control(const char* sql) {
+    struct ResetAfter {
+        sqlite3_stmt* stmt;
+        ~ResetAfter() { sqlite3_reset(stmt); }  // after fail() has read the error message
+    } statement{cached(sql)};
+    const int rc = sqlite3_step(statement.stmt);
+    if (rc != SQLITE_DONE) fail(rc, "writing");
+}
+
 int StateStore::schema_version() {
     Statement s(*this, "PRAGMA user_version");
     s.step();
@@ -396,12 +408,12 @@ void StateStore::run_write(const std::function<void(WriteTx&)>& fn) {
     if (in_transaction_)
         throw StoreError(StoreError::Kind::misuse,
                          "state database " + path_ + ": a write inside another transaction (a bug in rapportd; please report it)");
-    exec("BEGIN IMMEDIATE");
+    control("BEGIN IMMEDIATE");
     in_transaction_ = true;
     try {
         WriteTx tx(*this);
         fn(tx);
-        exec("COMMIT");
+        control("COMMIT");
         in_transaction_ = false;
     } catch (...) {
         // A refused COMMIT (commit hook, disk full) may already have ended the transaction.
@@ -415,12 +427,12 @@ void StateStore::run_read(const std::function<void(ReadTx&)>& fn) {
     if (in_transaction_)
         throw StoreError(StoreError::Kind::misuse,
                          "state database " + path_ + ": a read inside another transaction (a bug in rapportd; please report it)");
-    exec("BEGIN");
+    control("BEGIN");
     in_transaction_ = true;
     try {
         ReadTx tx(*this);
         fn(tx);
-        exec("COMMIT");
+        control("COMMIT");
         in_transaction_ = false;
     } catch (...) {
         if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -320,6 +320,7 @@ private:
     void migrate();
     void close();
     void exec(const char* sql);
+    void control(const char* sql);  // BEGIN / COMMIT, through a cached statement
     [[noreturn]] void fail(int rc, const std::string& doing);
     sqlite3_stmt* cached(const char* sql);
 
