@@ -404,39 +404,42 @@ void StateStore::migrate() {
     }
 }
 
+std::unique_lock<std::mutex> StateStore::begin_transaction(const char* what) {
+    if (transaction_thread_.load() == std::this_thread::get_id())
+        throw StoreError(StoreError::Kind::misuse, "state database " + path_ + ": a " + what +
+                                                       " inside another transaction (a bug in rapportd; please report it)");
+    std::unique_lock<std::mutex> lock(transaction_mutex_);
+    transaction_thread_ = std::this_thread::get_id();
+    return lock;
+}
+
 void StateStore::run_write(const std::function<void(WriteTx&)>& fn) {
-    if (in_transaction_)
-        throw StoreError(StoreError::Kind::misuse,
-                         "state database " + path_ + ": a write inside another transaction (a bug in rapportd; please report it)");
-    control("BEGIN IMMEDIATE");
-    in_transaction_ = true;
+    auto lock = begin_transaction("write");
     try {
+        control("BEGIN IMMEDIATE");
         WriteTx tx(*this);
         fn(tx);
         control("COMMIT");
-        in_transaction_ = false;
+        transaction_thread_ = std::thread::id();
     } catch (...) {
         // A refused COMMIT (commit hook, disk full) may already have ended the transaction.
         if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        in_transaction_ = false;
+        transaction_thread_ = std::thread::id();
         throw;
     }
 }
 
 void StateStore::run_read(const std::function<void(ReadTx&)>& fn) {
-    if (in_transaction_)
-        throw StoreError(StoreError::Kind::misuse,
-                         "state database " + path_ + ": a read inside another transaction (a bug in rapportd; please report it)");
-    control("BEGIN");
-    in_transaction_ = true;
+    auto lock = begin_transaction("read");
     try {
+        control("BEGIN");
         ReadTx tx(*this);
         fn(tx);
         control("COMMIT");
-        in_transaction_ = false;
+        transaction_thread_ = std::thread::id();
     } catch (...) {
         if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        in_transaction_ = false;
+        transaction_thread_ = std::thread::id();
         throw;
     }
 }

@@ -9,13 +9,19 @@
 // network callbacks; a second folder's BEGIN then failed and rolled back the first's batch).
 // Reads go through read(), which sees one consistent snapshot.
 //
-// All of it runs on the daemon's thread. The schema lives in this file's .cpp only.
+// One transaction at a time, from any thread: read() and write() take the store's lock, so a
+// folder's batch can be written on the store writer thread while the daemon's thread parses
+// the next one (docs/architecture.md, "Scan speed"); a caller on another thread waits for the
+// transaction in progress. The schema lives in this file's .cpp only.
 #include <cstdint>
 #include <functional>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -324,11 +330,16 @@ private:
     [[noreturn]] void fail(int rc, const std::string& doing);
     sqlite3_stmt* cached(const char* sql);
 
+    // Held for the whole of each transaction. Which thread holds it, to refuse a nested
+    // read() or write() (a bug) with an error rather than a deadlock.
+    std::unique_lock<std::mutex> begin_transaction(const char* what);
+    std::mutex transaction_mutex_;
+    std::atomic<std::thread::id> transaction_thread_{};
+
     std::unordered_map<const char*, sqlite3_stmt*> statements_;
     sqlite3* db_ = nullptr;
     std::string path_;
     Faults faults_;
-    bool in_transaction_ = false;
 };
 
 }  // namespace rapport

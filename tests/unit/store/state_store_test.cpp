@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
@@ -476,4 +478,31 @@ TEST_CASE("schema 6 rebuilds the per-message tables WITHOUT ROWID and keeps thei
     }
     CHECK(other.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'account_messages_by_date'") == "1");
     CHECK(other.scalar("SELECT count(*) FROM sqlite_master WHERE name LIKE '%_v6'") == "0");
+}
+
+TEST_CASE("transactions from two threads run one at a time and all commit", "[store][threads]") {
+    // The store writer thread writes a folder's batches while the daemon's thread reads and
+    // writes: each transaction waits for the other's, none fails or sees half of one.
+    TempDir dir;
+    StateStore store(dir / "state");
+    constexpr int kEach = 200;
+    std::atomic<bool> torn{false};
+    auto writer = [&](const char* kind) {
+        for (int i = 0; i < kEach; ++i)
+            store.write([&](WriteTx& tx) {
+                // Two rows per transaction: a reader must see both or neither.
+                tx.add_notification(kind, at(i), "", "first", {});
+                tx.add_notification(kind, at(i), "", "second", {});
+            });
+    };
+    std::thread other(writer, "other");
+    std::thread reader([&] {
+        for (int i = 0; i < kEach; ++i)
+            if (count_notifications(store) % 2 != 0) torn = true;
+    });
+    writer("daemon");
+    other.join();
+    reader.join();
+    CHECK_FALSE(torn);
+    CHECK(count_notifications(store) == 4 * kEach);
 }
