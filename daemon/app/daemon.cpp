@@ -59,6 +59,9 @@ struct Daemon::Impl {
     // Calendar reads apart (docs/architecture.md): feeds that stall hold a thread each until
     // their timeout, and must hold up neither the other calendars nor mail's jobs.
     WorkerPool calendar_pool{io, 8};
+    // The folders' batch writes, in order, on a thread of their own: queued behind nothing
+    // slow (a password_command, an HTTP fetch), since a folder may wait for its last one.
+    WorkerPool store_writer{io, 1};
     boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
     NudgeTimer nudge_timer{io, state};
     AccountReviewer reviewer{io, state};
@@ -387,8 +390,9 @@ Daemon::Daemon(std::string settings_path, LoadedConfig initial) : impl_(std::mak
     st.clock = std::make_unique<SystemClock>();
     // The lock first: a second rapportd must not even migrate the database.
     impl_->state_lock = std::make_unique<StateDirLock>(initial.settings->state_dir);
-    st.store = std::make_unique<StateStore>(initial.settings->state_dir);
+    st.store = std::make_shared<StateStore>(initial.settings->state_dir);
     impl_->install(initial.rules);
+    st.store_writer = &impl_->store_writer;
     for (auto& a : st.store->read([](ReadTx& tx) { return tx.lost_accounts(); })) st.lost_accounts.insert(std::move(a));
     for (const auto& c : st.settings->calendars) {
         SourceStatus s;

@@ -1,7 +1,8 @@
 #pragma once
 // What the running daemon knows, owned by the io_context's one thread: settings, rules and
 // directory (swapped whole on reload), the store, and the status of every source. Everything
-// that reads or changes it runs on that thread, so none of it is locked.
+// that reads or changes it runs on that thread, so none of it is locked — except the store,
+// which folders also write from the store writer thread (the store locks itself).
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,6 +19,8 @@
 #include "store/state_store.hpp"
 
 namespace rapport {
+
+class WorkerPool;
 
 // Per mailbox or calendar, for `status` (CONTRACT.md).
 struct SourceStatus {
@@ -37,7 +40,11 @@ struct DaemonState {
     std::string settings_path;
     std::shared_ptr<const Settings> settings;
     std::shared_ptr<const AccountDirectory> directory;
-    std::unique_ptr<StateStore> store;
+    // Shared: a batch being written on the store writer holds it until its transaction ends.
+    std::shared_ptr<StateStore> store;
+    // One thread that writes the folders' scan batches while the daemon's thread reads on;
+    // null: they are written here, on the daemon's thread.
+    WorkerPool* store_writer = nullptr;
     std::unique_ptr<Clock> clock;
     TimePoint rules_loaded_at;
     Diagnostics reload_errors;

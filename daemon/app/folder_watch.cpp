@@ -1,10 +1,13 @@
 #include "app/folder_watch.hpp"
 
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <random>
 
 #include "app/imap_login.hpp"
 #include "app/log.hpp"
+#include "app/worker_pool.hpp"
 #include "effects/fyi_planner.hpp"
 #include "imap_connection.hpp"
 #include "mime/automation_fields.hpp"
@@ -74,6 +77,50 @@ const std::vector<std::string>& header_fields() {
 
 }  // namespace
 
+// A batch handed to the store writer, and what its transaction did. The writer fills in the
+// outcome and says so under the lock; the daemon's thread either waits for that (before
+// anything that must follow the write: the fetch's last batch, a reconnect, stop) or hears
+// of it when the writer's completion arrives, whichever comes first — the other is a no-op.
+struct BatchWrite {
+    BatchWrite(MailBatch b, SyncMark m, TimePoint t) : batch(std::move(b)), mark(m), now(t) {}
+    const MailBatch batch;
+    const SyncMark mark;
+    const TimePoint now;
+
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool finished = false;  // under mutex; the fields below are written before it is set
+    std::vector<StoredNotification> stored;
+    bool drafts_added = false;
+    int64_t added = 0;
+    std::optional<StoreError> error;
+
+    bool handled = false;  // daemon's thread only
+
+    // On the store writer. Never throws: a waiting daemon thread must always be woken.
+    void run(StateStore& store) {
+        try {
+            stored = store.write([&](WriteTx& tx) {
+                drafts_added = false;
+                added = 0;
+                return batch.write(tx, mark, now, &drafts_added, &added);
+            });
+        } catch (const StoreError& e) {
+            error = e;
+        } catch (const std::exception& e) {
+            error = StoreError(StoreError::Kind::other, std::string("writing a batch failed: ") + e.what());
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        finished = true;
+        cv.notify_all();
+    }
+
+    void wait() {
+        std::unique_lock<std::mutex> lock(mutex);
+        cv.wait(lock, [this] { return finished; });
+    }
+};
+
 const char* to_string(FolderPhase p) {
     switch (p) {
         case FolderPhase::starting: return "starting";
@@ -100,6 +147,8 @@ void FolderWatch::start(std::string password) {
 }
 
 void FolderWatch::stop() {
+    // Its notifications are committed by now or soon: broadcast them while we still can.
+    wait_for_write();
     stopped_ = true;
     on_status_ = nullptr;
     timer_.cancel();
@@ -195,6 +244,7 @@ void FolderWatch::open_connection(const std::string& secret) {
 // stored before the first message is fetched, so a crash during the first scan can never make
 // mail that arrives afterwards look like history.
 void FolderWatch::opened(const imap::MailboxInfo& info) {
+    wait_for_write();  // the stored mark is read next: it must include the last batch
     exists_ = info.exists;
     FolderOpening opening;
     try {
@@ -219,7 +269,7 @@ void FolderWatch::opened(const imap::MailboxInfo& info) {
         report_.scan_done = opening.mark.scanned ? 0 : std::min<int64_t>(seen, info.exists);
         report_.scan_total = info.exists;
     } catch (const StoreError& e) {
-        store_failed(e);
+        store_failed(e, batch_.size());
         return retry_after(backoff(store_failures_ - 1, 1s, 60s), &FolderWatch::check);
     }
     committed_ = mark_ = opening.mark;
@@ -262,11 +312,12 @@ void FolderWatch::on_message(const imap::FetchedMessage& fetched) {
     if (!context.history) {
         try {
             context.already_seen = batch_.contains(summary.message_id) ||
+                                   (writing_ && writing_->batch.contains(summary.message_id)) ||
                                    state_.store->read([&](ReadTx& tx) {
                                        return tx.message_seen(mailbox_.id, folder_, summary.message_id);
                                    });
         } catch (const StoreError& e) {
-            store_failed(e);
+            store_failed(e, batch_.size());
             return;
         }
     }
@@ -280,32 +331,83 @@ void FolderWatch::on_message(const imap::FetchedMessage& fetched) {
     batch_.add(fetched.uid, std::move(decision), std::move(drafts));
     mark_.last_uid = std::max(mark_.last_uid, fetched.uid);
     if (report_.scanning) ++report_.scan_done;
-    if (batch_.size() >= kBatchSize) flush();
+    if (batch_.size() >= kBatchSize) write_in_background();
 }
 
-// Writes the batch and the mark in one transaction, then broadcasts what it stored. On a
-// refusal nothing of the batch is kept: the folder goes back to its last committed mark.
+// Writes the batch and the mark in one transaction here, after the one on the store writer
+// (if any), then broadcasts what it stored. On a refusal nothing of the batch is kept: the
+// folder goes back to its last committed mark.
 bool FolderWatch::flush() {
-    std::vector<StoredNotification> stored;
+    wait_for_write();
+    if (batch_refused_) return false;
     const TimePoint now = state_.clock->now();
     const bool had_mail = !batch_.empty();
     bool drafts_added = false;
+    int64_t added = 0;
+    std::vector<StoredNotification> stored;
     try {
         // Counted as the batch is written: a COUNT(*) of the folder's seen list per batch made
         // the first scan quadratic (100,000 messages: 200 batches counting up to 100,000 rows).
-        int64_t added = 0;
         stored = state_.store->write([&](WriteTx& tx) {
             drafts_added = false;
             added = 0;
             return batch_.write(tx, mark_, now, &drafts_added, &added);
         });
-        report_.messages_seen += added;
     } catch (const StoreError& e) {
-        store_failed(e);
+        store_failed(e, batch_.size());
         return false;
     }
-    committed_ = mark_;
     batch_.clear();
+    batch_committed(mark_, stored, had_mail, drafts_added, added);
+    return true;
+}
+
+// A full batch goes to the store writer, and this thread parses on: SQLite was half of a
+// first scan's time on this thread (docs/architecture.md, "Scan speed"). One batch is written
+// at a time, in order; while it is, the next gathers, up to kBatchesAhead batches, and then
+// this thread waits for the writer rather than hold the folder in memory.
+void FolderWatch::write_in_background() {
+    if (!state_.store_writer) {
+        flush();
+        return;
+    }
+    if (writing_) {
+        if (batch_.size() < kBatchSize * kBatchesAhead) return;
+        wait_for_write();
+        if (batch_refused_) return;
+    }
+    auto w = std::make_shared<BatchWrite>(std::move(batch_), mark_, state_.clock->now());
+    batch_ = MailBatch(mailbox_.id, folder_);
+    writing_ = w;
+    std::shared_ptr<StateStore> store = state_.store;
+    state_.store_writer->submit<bool>(
+        weak_from_this(),
+        [w, store]() {
+            w->run(*store);
+            return true;
+        },
+        [this, w](bool) { write_finished(w); });  // only while this folder exists
+}
+
+void FolderWatch::wait_for_write() {
+    if (!writing_) return;
+    auto w = writing_;
+    w->wait();
+    write_finished(w);
+}
+
+void FolderWatch::write_finished(const std::shared_ptr<BatchWrite>& w) {
+    if (w->handled) return;
+    w->handled = true;
+    if (writing_ == w) writing_.reset();
+    if (w->error) return store_failed(*w->error, w->batch.size() + batch_.size());
+    batch_committed(w->mark, w->stored, !w->batch.empty(), w->drafts_added, w->added);
+}
+
+void FolderWatch::batch_committed(const SyncMark& mark, const std::vector<StoredNotification>& stored, bool had_mail,
+                                  bool drafts_added, int64_t added) {
+    committed_ = mark;
+    report_.messages_seen += added;
     if (store_failures_ > 0) {
         log::info(where() + ": the state database accepts writes again");
         store_failures_ = 0;
@@ -316,15 +418,16 @@ bool FolderWatch::flush() {
     if (drafts_added && state_.drafts_added) state_.drafts_added();
     if (had_mail && state_.mail_recorded) state_.mail_recorded();
     if (on_status_) on_status_();
-    return true;
 }
 
-void FolderWatch::store_failed(const StoreError& e) {
+// discarded: the messages decided and not stored, to be fetched again.
+void FolderWatch::store_failed(const StoreError& e, std::size_t discarded) {
     if (store_failures_ == 0) log::error(where() + ": " + e.what());
     ++store_failures_;
     batch_.clear();
     mark_ = committed_;
-    if (report_.scanning) report_.scan_done = std::max<int64_t>(0, report_.scan_done - FolderWatch::kBatchSize);
+    if (report_.scanning)
+        report_.scan_done = std::max<int64_t>(0, report_.scan_done - static_cast<int64_t>(discarded));
     batch_refused_ = true;
     report_.last_error = e.what();
     if (on_status_) on_status_();
@@ -332,6 +435,7 @@ void FolderWatch::store_failed(const StoreError& e) {
 
 void FolderWatch::fetch_done(const imap::Error& e, const imap::FetchSummary& summary) {
     fetching_ = false;
+    wait_for_write();  // a refused batch on the writer means this fetch is done again
     if (e) return fail(e);
     if (!batch_refused_) {
         mark_ = after_complete_fetch(mark_);
@@ -364,7 +468,7 @@ void FolderWatch::read_bodies() {
             return tx.body_reads(mailbox_.id, folder_, mark_.uidvalidity, kBodyGroup);
         });
     } catch (const StoreError& e) {
-        store_failed(e);
+        store_failed(e, batch_.size());
         return retry_after(backoff(store_failures_ - 1, 1s, 60s), &FolderWatch::read_bodies);
     }
     if (group.empty()) return wait_for_changes();
@@ -434,7 +538,7 @@ void FolderWatch::bodies_read() {
     } catch (const StoreError& e) {
         // Nothing of the group was kept: its intents are still there, read them again later.
         bodies_.clear();
-        store_failed(e);
+        store_failed(e, batch_.size());
         return retry_after(backoff(store_failures_ - 1, 1s, 60s), &FolderWatch::read_bodies);
     }
     bodies_.clear();
@@ -540,6 +644,7 @@ void FolderWatch::notify_sync_error(const std::string& error, bool recovered) {
 // The server failed us: keep what this fetch already decided (it is real mail, and its
 // notifications are stored with it), drop the connection and try again with backoff.
 void FolderWatch::fail(const imap::Error& e) {
+    wait_for_write();
     if (!batch_.empty() && !batch_refused_) flush();
     fetching_ = false;
     if (!bodies_.empty()) {

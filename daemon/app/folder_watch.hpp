@@ -47,6 +47,7 @@ struct FolderReport {
 };
 
 class WorkerPool;
+struct BatchWrite;  // a batch on its way into the store (folder_watch.cpp)
 
 class FolderWatch : public std::enable_shared_from_this<FolderWatch> {
 public:
@@ -61,10 +62,13 @@ public:
     const std::string& name() const { return folder_; }
     const FolderReport& report() const { return report_; }
 
-    // Decisions are written every this many messages, and at the end of each fetch: a crash
+    // Decisions are written every this many messages (on the store writer, while the next
+    // batch is parsed: up to kBatchesAhead of them gather if it is still busy), and at the end
+    // of each fetch: a crash
     // repeats at most one batch's fetching and, because notifications are in the same
     // transaction, never repeats or loses one.
     static constexpr std::size_t kBatchSize = 500;
+    static constexpr std::size_t kBatchesAhead = 4;
     // Bodies (bounces, auto-replies, customer replies) are read this many at a time, each cut
     // at kBodyBytes, and given up after kBodyAttempts broken connections.
     static constexpr std::size_t kBodyGroup = 16;
@@ -82,7 +86,12 @@ private:
     void read_bodies();
     void bodies_read();
     bool flush();
-    void store_failed(const StoreError& e);
+    void write_in_background();
+    void wait_for_write();
+    void write_finished(const std::shared_ptr<BatchWrite>& w);
+    void batch_committed(const SyncMark& mark, const std::vector<StoredNotification>& stored, bool had_mail,
+                         bool drafts_added, int64_t added);
+    void store_failed(const StoreError& e, std::size_t discarded);
     void wait_for_changes();
     void wake(bool reexamine);
     void check();
@@ -119,11 +128,12 @@ private:
     boost::asio::steady_timer timer_;
     bool stopped_ = false;
 
-    // The sync: what is committed, and where this fetch has got to (ahead of it by at most
-    // one batch, which is in batch_).
+    // The sync: what is committed, and where this fetch has got to (ahead of it by the batch
+    // being written, writing_, and the one gathering, batch_).
     SyncMark committed_;
     SyncMark mark_;
     MailBatch batch_;
+    std::shared_ptr<BatchWrite> writing_;  // on the store writer; one at a time
     uint32_t exists_ = 0;
 
     // What the connection is doing.
