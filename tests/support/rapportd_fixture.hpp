@@ -125,11 +125,13 @@ public:
     }
 
     // Polls `status` until pred holds; returns the last status (check pred yourself).
-    json wait_status(const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout) {
+    // poll: a benchmark that times the moment pred first holds asks more often.
+    json wait_status(const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout,
+                     std::chrono::milliseconds poll = std::chrono::milliseconds(50)) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         json s = call("status");
         while (!pred(s) && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            std::this_thread::sleep_for(poll);
             s = call("status");
         }
         return s;
