@@ -404,20 +404,19 @@ void StateStore::migrate() {
     }
 }
 
-std::unique_lock<std::mutex> StateStore::begin_transaction(const char* what) {
+// One transaction: BEGIN (deferred for a read, IMMEDIATE for a write: it takes the write lock
+// at once, so a busy database fails here and not half-way), fn, COMMIT; on any exception the
+// transaction is rolled back and the exception goes on. The store's lock is held throughout.
+template <class Tx>
+void StateStore::transaction(const char* what, const char* begin, const std::function<void(Tx&)>& fn) {
     if (transaction_thread_.load() == std::this_thread::get_id())
         throw StoreError(StoreError::Kind::misuse, "state database " + path_ + ": a " + what +
                                                        " inside another transaction (a bug in rapportd; please report it)");
-    std::unique_lock<std::mutex> lock(transaction_mutex_);
+    std::lock_guard<std::mutex> lock(transaction_mutex_);
     transaction_thread_ = std::this_thread::get_id();
-    return lock;
-}
-
-void StateStore::run_write(const std::function<void(WriteTx&)>& fn) {
-    auto lock = begin_transaction("write");
     try {
-        control("BEGIN IMMEDIATE");
-        WriteTx tx(*this);
+        control(begin);
+        Tx tx(*this);
         fn(tx);
         control("COMMIT");
         transaction_thread_ = std::thread::id();
@@ -429,20 +428,9 @@ void StateStore::run_write(const std::function<void(WriteTx&)>& fn) {
     }
 }
 
-void StateStore::run_read(const std::function<void(ReadTx&)>& fn) {
-    auto lock = begin_transaction("read");
-    try {
-        control("BEGIN");
-        ReadTx tx(*this);
-        fn(tx);
-        control("COMMIT");
-        transaction_thread_ = std::thread::id();
-    } catch (...) {
-        if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        transaction_thread_ = std::thread::id();
-        throw;
-    }
-}
+void StateStore::run_write(const std::function<void(WriteTx&)>& fn) { transaction("write", "BEGIN IMMEDIATE", fn); }
+
+void StateStore::run_read(const std::function<void(ReadTx&)>& fn) { transaction("read", "BEGIN", fn); }
 
 // ---------------------------------------------------------------------------------------------
 // Queries

@@ -330,9 +330,10 @@ private:
     [[noreturn]] void fail(int rc, const std::string& doing);
     sqlite3_stmt* cached(const char* sql);
 
+    template <class Tx>
+    void transaction(const char* what, const char* begin, const std::function<void(Tx&)>& fn);
     // Held for the whole of each transaction. Which thread holds it, to refuse a nested
     // read() or write() (a bug) with an error rather than a deadlock.
-    std::unique_lock<std::mutex> begin_transaction(const char* what);
     std::mutex transaction_mutex_;
     std::atomic<std::thread::id> transaction_thread_{};
 
