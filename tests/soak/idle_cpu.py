@@ -7,6 +7,7 @@ Not run in CI (it takes minutes); see docs/soak.md.
 """
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import sys
@@ -16,7 +17,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-from rapport_test import Dovecot, Rapportd, cpu_seconds, open_files, rss_bytes, sample_message  # noqa: E402
+from rapport_test import Dovecot, Rapportd, cpu_seconds, example_rules, open_files, rss_bytes, sample_message  # noqa: E402
 from rapport_ws import call, close_all, connect, hello  # noqa: E402
 
 
@@ -44,19 +45,16 @@ def main():
     parser.add_argument("--messages", type=int, default=20, help="messages in INBOX before start")
     args = parser.parse_args()
 
-    workdir = tempfile.mkdtemp(prefix="rapport-idle-")
-    dovecot = daemon = None
-    try:
-        dovecot = Dovecot(workdir)
+    with contextlib.ExitStack() as stop:  # the daemon, Dovecot, then the temp dir, however it ends
+        workdir = stop.enter_context(tempfile.TemporaryDirectory(prefix="rapport-idle-", ignore_cleanup_errors=True))
+        dovecot = stop.enter_context(Dovecot(workdir))
         for n in range(args.messages):
             dovecot.append("INBOX", sample_message(n))
-        with open(os.path.join(ROOT, "packaging", "examples", "rules.json")) as f:
-            rules = f.read()
         calendar = os.path.join(ROOT, "tests", "data", "ical", "google_export.ics")
         settings = {"mailboxes": [dovecot.mailbox()],
                     "calendars": [{"id": "work", "url": "file:calendar.ics", "mailbox": "work"}]}
-        daemon = Rapportd(args.bin, workdir, rules, settings,
-                          prepare=lambda d: shutil.copy(calendar, os.path.join(d, "calendar.ics")))
+        daemon = stop.enter_context(Rapportd(args.bin, workdir, example_rules(), settings,
+                                             prepare=lambda d: shutil.copy(calendar, os.path.join(d, "calendar.ics"))))
         status = asyncio.run(wait_until_settled(daemon))
         print(f"settled: mailboxes {[(m['id'], m['state']) for m in status['mailboxes']]}, "
               f"calendars {[(c['id'], c['events']) for c in status['calendars']]}", flush=True)
@@ -79,12 +77,6 @@ def main():
             print(f"FAILED: rapportd exited during the run:\n{daemon.log()}")
             return 1
         return 0
-    finally:
-        if daemon:
-            daemon.stop()
-        if dovecot:
-            dovecot.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

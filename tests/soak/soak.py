@@ -10,10 +10,10 @@ docs/soak.md.
 """
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
-import shutil
 import sys
 import tempfile
 import time
@@ -21,7 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-from rapport_test import Dovecot, Rapportd, cpu_seconds, open_files, rss_bytes, sample_message  # noqa: E402
+from rapport_test import Dovecot, Rapportd, cpu_seconds, example_rules, open_files, rss_bytes, sample_message  # noqa: E402
 import rapport_ws  # noqa: E402
 
 MiB = 2 ** 20
@@ -164,15 +164,12 @@ def main():
     parser.add_argument("--fd-growth", type=int, default=2, help="allowed growth of open files over the window")
     args = parser.parse_args()
 
-    workdir = tempfile.mkdtemp(prefix="rapport-soak-")
-    dovecot = daemon = None
-    try:
-        dovecot = Dovecot(workdir)
-        with open(os.path.join(ROOT, "packaging", "examples", "rules.json")) as f:
-            rules = f.read()
+    with contextlib.ExitStack() as stop:  # the daemon, Dovecot, then the temp dir, however it ends
+        workdir = stop.enter_context(tempfile.TemporaryDirectory(prefix="rapport-soak-", ignore_cleanup_errors=True))
+        dovecot = stop.enter_context(Dovecot(workdir))
         mailbox = dovecot.mailbox()
         mailbox["folders"] = {"watch": ["INBOX", "Sent"], "sent": "Sent", "drafts": "Drafts"}
-        daemon = Rapportd(args.bin, workdir, rules, {"mailboxes": [mailbox]})
+        daemon = stop.enter_context(Rapportd(args.bin, workdir, example_rules(), {"mailboxes": [mailbox]}))
         counters, samples = asyncio.run(soak(args, daemon, dovecot))
         ok, how = flat(samples, args.rss_growth_mib, args.fd_growth)
         cpu_total = sum(s[3] for s in samples)
@@ -190,12 +187,6 @@ def main():
             print("rapportd log (end):\n" + tail)
             return 1
         return 0
-    finally:
-        if daemon:
-            daemon.stop()
-        if dovecot:
-            dovecot.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -16,17 +16,107 @@ free loopback ports and stopped by pid (also when the caller fails), and /proc r
 The Dovecot is started as tests/support/dovecot_fixture.hpp starts it (shared/notes/dovecot.md):
 its own config, a passwd-file user whose uid is not 0, and the master's whole process group
 ended at stop (imap processes outlive the master's SIGTERM).
+
+Dovecot and Rapportd are context managers too (`with Dovecot(workdir) as dovecot:`), stopped at
+the block's end however it is left. The integration scripts count their checks with Checks and
+get a test CA from TestCA.
 """
+import contextlib
 import json
 import os
 import pwd
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
+import sys
+import tempfile
 import time
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def example_rules():
+    """The text of packaging/examples/rules.json: the rules most tests and the soak runs use, so
+    that what they check is what a new user starts from (Acme owned by Bob, Jane a champion)."""
+    with open(os.path.join(ROOT, "packaging", "examples", "rules.json")) as f:
+        return f.read()
+
+
+class Checks:
+    """check(condition, what) for the integration scripts. A failed check is printed and the run
+    goes on, so one run shows every failure, not just the first; exit() prints the tally and
+    exits 1 when any check failed (what ctest reads).
+
+        check = Checks()
+        check(reply == 250, f"relayed ({reply})")
+        ...
+        check.exit()        # or check.main("rapport-x-", run): run(workdir) in a temp_dir, then exit()
+    """
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def __call__(self, condition, what):
+        if condition:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAILED: {what}", flush=True)
+
+    @contextlib.contextmanager
+    def temp_dir(self, prefix):
+        """A temp dir for one run, removed at the end when every check passed; kept (its path
+        printed) after a failed check or an exception, so its logs can be read."""
+        path = tempfile.mkdtemp(prefix=prefix)
+        clean = False
+        try:
+            yield path
+            clean = not self.failed
+        finally:
+            if clean:
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                print(f"kept {path} for its logs", flush=True)
+
+    def exit(self):
+        print(f"{self.passed} passed, {self.failed} failed", flush=True)
+        sys.exit(1 if self.failed else 0)
+
+    def main(self, prefix, run):
+        """A script's whole run: run(workdir) in a temp_dir(prefix), then exit() with the tally."""
+        with self.temp_dir(prefix) as workdir:
+            run(workdir)
+        self.exit()
+
+
+class TestCA:
+    """A throwaway CA (ca.pem) and a server certificate it signed (server.pem and server.key, CN
+    localhost, subjectAltName alt_names), made by openssl in directory. For tests of certificate
+    verification: the client is given ca_file, the server uses server_context()."""
+
+    def __init__(self, directory, alt_names="DNS:localhost"):
+        def run(*args):
+            subprocess.run(args, check=True, capture_output=True, cwd=directory)
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+            "-days", "2", "-subj", "/CN=Rapport Test CA")
+        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+            "-subj", "/CN=localhost")
+        with open(os.path.join(directory, "ext.cnf"), "w") as f:
+            f.write(f"subjectAltName={alt_names}\n")
+        run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
+        self.ca_file = os.path.join(directory, "ca.pem")
+        self.cert_file = os.path.join(directory, "server.pem")
+        self.key_file = os.path.join(directory, "server.key")
+
+    def server_context(self):
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(self.cert_file, self.key_file)
+        return ctx
 
 
 def free_port():
@@ -176,21 +266,42 @@ service imap-login {{
             pass
         self.out.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
 
 class Rapportd:
-    """rapportd with its own settings, rules and state in workdir/rapportd, on a free port."""
+    """rapportd with its own settings, rules and state in workdir/rapportd, on a free port.
+
+    rules_text is written to rules.json; None when settings["rules"] names the rules itself (an
+    https URL). settings may set anything but state_dir and api, which are always the temp dir's.
+    prepare(dir) runs before the start, for files the settings name (a calendar, a CA).
+    Started when made; ready when its log says "rapportd running": the API and submission ports
+    then listen and its signal handlers are in place (a SIGHUP before that would end it).
+    """
+
+    START_SECONDS = 30  # rules from a URL are fetched before rapportd says it runs
 
     def __init__(self, bin_dir, workdir, rules_text, settings=None, prepare=None):
         self.dir = os.path.join(workdir, "rapportd")
         os.makedirs(self.dir, exist_ok=True)
+        self.binary = os.path.join(bin_dir, "rapportd")
         self.port = free_port()
-        with open(os.path.join(self.dir, "rules.json"), "w") as f:
-            f.write(rules_text)
         settings = dict(settings or {})
+        if rules_text is not None:
+            with open(os.path.join(self.dir, "rules.json"), "w") as f:
+                f.write(rules_text)
+            settings["rules"] = "rules.json"
+        elif "rules" not in settings:
+            raise ValueError("Rapportd: give rules_text or settings[\"rules\"] (a URL)")
         settings.setdefault("user", {"name": "Mia Marketing", "address": "mia@vendor.example"})
         settings.setdefault("log_level", "info")
-        settings.update({"rules": "rules.json", "state_dir": "state",
-                         "api": {"port": self.port, "token_file": "state/token"}})
+        if settings["log_level"] not in ("debug", "info"):
+            raise ValueError("Rapportd: log_level must be debug or info, the start is seen in the log")
+        settings.update({"state_dir": "state", "api": {"port": self.port, "token_file": "state/token"}})
         self.settings_path = os.path.join(self.dir, "settings.json")
         with open(self.settings_path, "w") as f:
             json.dump(settings, f, indent=2)
@@ -198,13 +309,35 @@ class Rapportd:
         if prepare:
             prepare(self.dir)
         self.log_path = os.path.join(self.dir, "rapportd.log")
-        self.log_file = open(self.log_path, "w")
-        self.proc = subprocess.Popen([os.path.join(bin_dir, "rapportd"), "--config", self.settings_path],
+        self.proc = self.log_file = None
+        self.start()
+
+    def start(self):
+        """Starts rapportd; again after stop() or a crash, with the same settings, state and port,
+        for tests of what survives a restart. Every start appends to the one log."""
+        if self.log_file:
+            self.log_file.close()  # the last start's, left open by a crash
+        begin = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        self.log_file = open(self.log_path, "a")
+        self.proc = subprocess.Popen([self.binary, "--config", self.settings_path],
                                      stdout=self.log_file, stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
-        if not wait_for_port(self.port, 20) or self.proc.poll() is not None:
+        deadline = time.time() + self.START_SECONDS
+        while self.proc.poll() is None and not self._running_since(begin) and time.time() < deadline:
+            time.sleep(0.02)
+        if self.proc.poll() is not None:
             self.stop()
-            raise RuntimeError(f"rapportd did not start (exit status {self.proc.returncode}):\n{self.log()}")
+            raise RuntimeError(f"rapportd exited at start (status {self.proc.returncode}); fix what its log "
+                               f"{self.log_path} says:\n{self.log()}")
+        if not self._running_since(begin):
+            self.stop()
+            raise RuntimeError(f"rapportd did not say \"rapportd running\" within {self.START_SECONDS} s; see "
+                               f"where its log {self.log_path} stops:\n{self.log()}")
+
+    def _running_since(self, offset):
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            return b"rapportd running (pid" in f.read()
 
     def token(self):
         with open(os.path.join(self.dir, "state", "token")) as f:
@@ -230,6 +363,12 @@ class Rapportd:
                 self.proc.wait()
         self.log_file.close()
         return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 def cpu_seconds(pid):

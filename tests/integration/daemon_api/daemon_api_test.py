@@ -6,39 +6,19 @@ free loopback port and stops it at the end, also when a check fails.
 import asyncio
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from rapport_test import Checks, Rapportd, example_rules  # noqa: E402
 from rapport_ws import call, close_code, connect, hello, next_notification  # noqa: E402
 
 BIN = sys.argv[1]
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-passed = failed = 0
+check = Checks()
 
 
-def check(condition, what):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAILED: {what}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ctl(workdir, *args):
-    p = subprocess.run([f"{BIN}/rapportctl", "--config", f"{workdir}/settings.json", *args],
+def ctl(daemon, *args):
+    p = subprocess.run([f"{BIN}/rapportctl", "--config", daemon.settings_path, *args],
                        capture_output=True, text=True, timeout=30)
     return p.returncode, p.stdout, p.stderr
 
@@ -47,7 +27,8 @@ def error_code(reply):
     return reply.get("error", {}).get("code")
 
 
-async def scenario(workdir, port, token):
+async def scenario(daemon, token):
+    port = daemon.port
     ws = await connect(port)
     result = await hello(ws, token, client="daemon-test", version="1")
     check(result["server"] == "rapportd" and isinstance(result["protocol"], int), f"hello result {result}")
@@ -100,16 +81,17 @@ async def scenario(workdir, port, token):
     check(error_code(await call(ws, "status")) is None, "still serving after errors")
 
     # A reload is told to subscribers as a config notification, refused ones too.
-    with open(f"{workdir}/rules.json") as f:
+    rules_path = os.path.join(daemon.dir, "rules.json")
+    with open(rules_path) as f:
         good = f.read()
-    with open(f"{workdir}/rules.json", "w") as f:
+    with open(rules_path, "w") as f:
         f.write('{"organization": ')
-    os.kill(DAEMON.pid, signal.SIGHUP)
+    daemon.reload()
     n = await next_notification(ws)
     check(n["kind"] == "config" and n["ok"] is False and n["errors"], f"refused reload notification {n}")
-    with open(f"{workdir}/rules.json", "w") as f:
+    with open(rules_path, "w") as f:
         f.write(good)
-    os.kill(DAEMON.pid, signal.SIGHUP)
+    daemon.reload()
     n2 = await next_notification(ws)
     check(n2["kind"] == "config" and n2["ok"] is True and n2["id"] > n["id"], f"reload notification {n2}")
     check((await call(ws, "notifications.ack", {"id": n2["id"]}))["result"] == {}, "ack")
@@ -129,55 +111,44 @@ async def scenario(workdir, port, token):
     await ws.close()
 
 
-def main():
-    global DAEMON
-    workdir = tempfile.mkdtemp(prefix="rapport-api-")
-    port = free_port()
-    shutil.copy(f"{ROOT}/packaging/examples/rules.json", f"{workdir}/rules.json")
-    with open(f"{workdir}/settings.json", "w") as f:
-        json.dump({"user": {"name": "Mia Marketing", "address": "mia@vendor.example"}, "rules": "rules.json",
-                   "state_dir": "state", "api": {"port": port, "token_file": "state/token"}}, f)
-    log = open(f"{workdir}/rapportd.log", "w")
-    DAEMON = subprocess.Popen([f"{BIN}/rapportd", "--config", f"{workdir}/settings.json"], stderr=log)
+def run(workdir):
+    daemon = Rapportd(BIN, workdir, example_rules())
     try:
-        deadline = time.time() + 10
-        while time.time() < deadline and "rapportd running" not in open(f"{workdir}/rapportd.log").read():
-            time.sleep(0.05)
-        token_path = f"{workdir}/state/token"
+        token_path = os.path.join(daemon.dir, "state", "token")
         check(oct(os.stat(token_path).st_mode & 0o777) == "0o600", "token file mode 0600")
-        check(oct(os.stat(f"{workdir}/state").st_mode & 0o777) == "0o700", "state dir mode 0700")
+        check(oct(os.stat(os.path.join(daemon.dir, "state")).st_mode & 0o777) == "0o700", "state dir mode 0700")
         token = open(token_path).read().strip()
 
         # Listeners: loopback only.
-        ss = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True).stdout
+        ss = subprocess.run(["ss", "-ltnH", f"sport = :{daemon.port}"], capture_output=True, text=True).stdout
         local = [line.split()[3] for line in ss.splitlines() if line.strip()]
         check(local and all(a.startswith("127.0.0.1:") or a.startswith("[::1]:") for a in local), f"listeners {local}")
 
-        asyncio.run(scenario(workdir, port, token))
+        asyncio.run(scenario(daemon, token))
 
         # rapportctl, as a person uses it.
-        rc, out, err = ctl(workdir, "status")
+        rc, out, err = ctl(daemon, "status")
         check(rc == 0 and "Rules: 3 accounts, 4 contacts" in out, f"rapportctl status {rc} {out} {err}")
-        rc, out, _ = ctl(workdir, "lookup", "jane@acme.example")
+        rc, out, _ = ctl(daemon, "lookup", "jane@acme.example")
         check(rc == 0 and "contact — Acme Corp (acme, active), owner Bob Rep" in out, f"rapportctl lookup {out}")
-        rc, out, _ = ctl(workdir, "check", "--from", "mia@vendor.example", "--to", "jane@acme.example")
+        rc, out, _ = ctl(daemon, "check", "--from", "mia@vendor.example", "--to", "jane@acme.example")
         check(rc == 0 and out.startswith("Add Cc: Bob Rep <bob@vendor.example>"), f"rapportctl check {out}")
-        rc, out, _ = ctl(workdir, "lost", "initech", "--competitor", "Hooli")
+        rc, out, _ = ctl(daemon, "lost", "initech", "--competitor", "Hooli")
         check(rc == 0 and "ID  DUE (UTC)" in out and "follow_up" in out, f"rapportctl lost {out}")
-        rc, out, _ = ctl(workdir, "nudges", "--json")
+        rc, out, _ = ctl(daemon, "nudges", "--json")
         nudges = json.loads(out)["nudges"]
         check(rc == 0 and len(nudges) == 3, f"rapportctl nudges --json {out}")
-        rc, out, _ = ctl(workdir, "snooze", str(nudges[0]["id"]), "P1D")
+        rc, out, _ = ctl(daemon, "snooze", str(nudges[0]["id"]), "P1D")
         check(rc == 0 and "snoozed until" in out, f"rapportctl snooze {out}")
-        rc, out, err = ctl(workdir, "done", "424242")
+        rc, out, err = ctl(daemon, "done", "424242")
         check(rc == 1 and err.strip() == "rapportctl: no nudge 424242 (code -32002)", f"rapportctl done unknown: {err}")
-        rc, out, _ = ctl(workdir, "drafts")
+        rc, out, _ = ctl(daemon, "drafts")
         check(rc == 0 and out == "No summary drafts yet.\n", f"rapportctl drafts {out!r}")
-        rc, out, _ = ctl(workdir, "token")
+        rc, out, _ = ctl(daemon, "token")
         check(rc == 0 and out.strip() == token, "rapportctl token")
-        rc, out, err = ctl(workdir, "frobnicate")
+        rc, out, err = ctl(daemon, "frobnicate")
         check(rc == 2 and "unknown command" in err, f"unknown command {err}")
-        watch = subprocess.Popen([f"{BIN}/rapportctl", "--config", f"{workdir}/settings.json", "watch"],
+        watch = subprocess.Popen([f"{BIN}/rapportctl", "--config", daemon.settings_path, "watch"],
                                  stdout=subprocess.PIPE, text=True)
         try:
             line = watch.stdout.readline()
@@ -191,27 +162,20 @@ def main():
             real = f.read()
         with open(token_path, "w") as f:
             f.write("f" * 64 + "\n")
-        rc, _, err = ctl(workdir, "status")
+        rc, _, err = ctl(daemon, "status")
         check(rc == 4 and "refused the token" in err, f"wrong token {rc} {err}")
         with open(token_path, "w") as f:
             f.write(real)
     finally:
-        DAEMON.send_signal(signal.SIGTERM)
-        try:
-            DAEMON.wait(10)
-        except subprocess.TimeoutExpired:
-            DAEMON.kill()
-        check(DAEMON.returncode == 0, f"rapportd exit status {DAEMON.returncode}")
+        status = daemon.stop()
+        check(status == 0, f"rapportd exit status {status}")
 
     # Not running: a clear message, exit 3.
-    rc, _, err = ctl(workdir, "status")
+    rc, _, err = ctl(daemon, "status")
     check(rc == 3 and "rapportd is not running" in err, f"not running {rc} {err}")
-    if failed:
-        print(open(f"{workdir}/rapportd.log").read())
-    shutil.rmtree(workdir, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    if check.failed:
+        print(daemon.log())
 
 
 if __name__ == "__main__":
-    main()
+    check.main("rapport-api-", run)

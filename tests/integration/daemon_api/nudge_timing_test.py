@@ -8,19 +8,16 @@ import asyncio
 import datetime
 import json
 import os
-import shutil
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from rapport_test import Checks, Rapportd  # noqa: E402
 from rapport_ws import call, connect, hello, next_notification  # noqa: E402
 
 BIN = sys.argv[1]
-passed = failed = 0
+check = Checks()
 # How late a nudge_due may arrive after its due second. The daemon's timer is exact to the
 # millisecond; this leaves room for a loaded CI machine.
 LATE_LIMIT = 1.0
@@ -36,51 +33,8 @@ RULES = {
 }
 
 
-def check(condition, what):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAILED: {what}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def epoch(iso):
     return datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()
-
-
-class Daemon:
-    def __init__(self, workdir):
-        self.workdir = workdir
-        self.proc = None
-        self.starts = 0
-
-    def start(self):
-        self.starts += 1
-        log = open(f"{self.workdir}/rapportd-{self.starts}.log", "w")
-        self.proc = subprocess.Popen([f"{BIN}/rapportd", "--config", f"{self.workdir}/settings.json"], stderr=log)
-        deadline = time.time() + 10
-        while time.time() < deadline and "rapportd running" not in self.log():
-            time.sleep(0.02)
-
-    def log(self):
-        return open(f"{self.workdir}/rapportd-{self.starts}.log").read()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode if self.proc else None
 
 
 async def nudges_due(ws, count, timeout):
@@ -208,43 +162,30 @@ async def second_after_restart(port, token, lost, after):
     await ws.close()
 
 
-def write_config(workdir, nudges):
-    """Rules with these loss nudges and settings with a free API port; returns the port."""
-    port = free_port()
+def start_daemon(workdir, nudges):
+    """rapportd for Bob Rep with these loss nudges."""
     rules = json.loads(json.dumps(RULES))
     rules["rules"]["loss"]["nudges"] = nudges
-    with open(f"{workdir}/rules.json", "w") as f:
-        json.dump(rules, f)
-    with open(f"{workdir}/settings.json", "w") as f:
-        json.dump({"user": {"name": "Bob Rep", "address": "bob@vendor.example"}, "rules": "rules.json",
-                   "state_dir": "state", "api": {"port": port, "token_file": "state/token"}}, f)
-    return port
+    return Rapportd(BIN, workdir, json.dumps(rules), {"user": {"name": "Bob Rep", "address": "bob@vendor.example"}})
 
 
-def crash_scenario():
-    workdir = tempfile.mkdtemp(prefix="rapport-nudges-kill-")
-    port = write_config(workdir, ["PT2S", "PT5S"])
-    daemon = Daemon(workdir)
+def crash_scenario(workdir):
+    daemon = start_daemon(workdir, ["PT2S", "PT5S"])
     try:
-        daemon.start()
-        token = open(f"{workdir}/state/token").read().strip()
+        port, token = daemon.port, daemon.token()
         lost, after = asyncio.run(first_then_kill(port, token, daemon))
         daemon.start()
         asyncio.run(second_after_restart(port, token, lost, after))
     finally:
         check(daemon.stop() == 0, "rapportd exit status after the crash scenario")
-    if failed:
+    if check.failed:
         print(daemon.log())
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
-def main():
-    workdir = tempfile.mkdtemp(prefix="rapport-nudges-")
-    port = write_config(workdir, RULES["rules"]["loss"]["nudges"])
-    daemon = Daemon(workdir)
+def on_time_scenario(workdir):
+    daemon = start_daemon(workdir, RULES["rules"]["loss"]["nudges"])
     try:
-        daemon.start()
-        token = open(f"{workdir}/state/token").read().strip()
+        port, token = daemon.port, daemon.token()
         last = asyncio.run(on_time(port, token))
         # Lose a deal, stop at once, stay down past both due times, start again.
         globex = asyncio.run(lose_globex(port, token))
@@ -254,12 +195,16 @@ def main():
         asyncio.run(after_restart(port, token, last, globex))
     finally:
         check(daemon.stop() == 0, "rapportd exit status")
-    if failed:
+    if check.failed:
         print(daemon.log())
-    shutil.rmtree(workdir, ignore_errors=True)
-    crash_scenario()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+
+
+def main():
+    with check.temp_dir("rapport-nudges-") as workdir:
+        on_time_scenario(workdir)
+    with check.temp_dir("rapport-nudges-kill-") as workdir:
+        crash_scenario(workdir)
+    check.exit()
 
 
 if __name__ == "__main__":

@@ -12,49 +12,18 @@ import hashlib
 import json
 import os
 import shutil
-import signal
-import socket
-import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 import rapport_ws  # noqa: E402
+from rapport_test import Checks, Rapportd, TestCA, free_port  # noqa: E402
 
 BIN = sys.argv[1]
-passed = failed = 0
-
-
-def check(condition, what):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAILED: {what}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def make_certs(d):
-    def run(*args):
-        subprocess.run(args, check=True, capture_output=True, cwd=d)
-    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-        "-days", "2", "-subj", "/CN=Rapport Test CA")
-    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-        "-subj", "/CN=localhost")
-    with open(f"{d}/ext.cnf", "w") as f:
-        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
+check = Checks()
 
 
 def rules(accounts):
@@ -162,33 +131,9 @@ def check_config(workdir):
     return p.returncode, p.stdout + p.stderr, time.time() - t0
 
 
-def start_daemon(workdir, api_port, name):
-    log = open(f"{workdir}/{name}.log", "w")
-    daemon = subprocess.Popen([f"{BIN}/rapportd", "--config", f"{workdir}/settings.json"], stderr=log)
-    deadline = time.time() + 30
-    while time.time() < deadline and daemon.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", api_port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    return daemon, log
-
-
-def stop_daemon(daemon, log):
-    daemon.send_signal(signal.SIGTERM)
-    try:
-        daemon.wait(15)
-    except subprocess.TimeoutExpired:
-        daemon.kill()
-        daemon.wait()
-    log.close()
-
-
-async def session(workdir, api_port):
-    ws = await rapport_ws.connect(api_port)
-    token = open(f"{workdir}/state/token").read().strip()
-    await rapport_ws.hello(ws, token)
+async def session(daemon):
+    ws = await rapport_ws.connect(daemon.port)
+    await rapport_ws.hello(ws, daemon.token())
     await rapport_ws.call(ws, "subscribe", {})
     return ws
 
@@ -220,78 +165,66 @@ async def wait_until(predicate, timeout=20):
     return predicate()
 
 
-async def daemon_scenario(workdir, api_port, published, port):
-    url = f"https://127.0.0.1:{port}/rules.json"
-    write_settings(workdir, url, api_port)
+async def daemon_scenario(daemon, published):
     # 1. First start, no copy yet: fetched at start-up, cached; the check that follows at once
     #    sends the ETag and gets a 304.
-    daemon, log = start_daemon(workdir, api_port, "rapportd-1")
-    try:
-        check(daemon.poll() is None, "rapportd starts with rules from the URL")
-        ws = await session(workdir, api_port)
-        check(await lookup(ws, "jane@acme.example") == "acme", "rules from the URL are in force")
-        check(await wait_until(lambda: 304 in published.statuses()), f"ETag honoured: a 304 ({published.statuses()})")
-        check(os.path.exists(f"{workdir}/state/rules-cache.json"), "the last good copy is cached in state_dir")
-        check(oct(os.stat(f"{workdir}/state/rules-cache.json").st_mode & 0o777) == "0o600", "cached copy is 0600")
-        # 2. A broken version is published: SIGHUP asks the URL, refuses it, keeps the last good.
-        good = published.body
-        published.body = good.replace(b'"owner": "mia"', b'"owner": "nobody"', 1)
-        daemon.send_signal(signal.SIGHUP)
-        note = await wait_config(ws)
-        check(note is not None and note["ok"] is False, f"broken version refused: config ok=false ({note})")
-        check(note is not None and any("nobody" in e for e in note["errors"]), "the error names the problem")
+    cache = os.path.join(daemon.dir, "state", "rules-cache.json")
+    check(daemon.proc.poll() is None, "rapportd starts with rules from the URL")
+    ws = await session(daemon)
+    check(await lookup(ws, "jane@acme.example") == "acme", "rules from the URL are in force")
+    check(await wait_until(lambda: 304 in published.statuses()), f"ETag honoured: a 304 ({published.statuses()})")
+    check(os.path.exists(cache), "the last good copy is cached in state_dir")
+    check(oct(os.stat(cache).st_mode & 0o777) == "0o600", "cached copy is 0600")
+    # 2. A broken version is published: SIGHUP asks the URL, refuses it, keeps the last good.
+    good = published.body
+    published.body = good.replace(b'"owner": "mia"', b'"owner": "nobody"', 1)
+    daemon.reload()
+    note = await wait_config(ws)
+    check(note is not None and note["ok"] is False, f"broken version refused: config ok=false ({note})")
+    check(note is not None and any("nobody" in e for e in note["errors"]), "the error names the problem")
+    status = (await rapport_ws.call(ws, "status"))["result"]
+    check(status["rules"]["errors"], f"status shows the refusal ({status['rules']})")
+    check(await lookup(ws, "jane@acme.example") == "acme", "the last good rules stay in force")
+    with open(cache, "rb") as f:
+        check(f.read() == good, "the cache still holds the last good copy")
+    # 3. HTML where the rules were: refused the same way, clearly.
+    published.body = b"<html><body>Maintenance</body></html>"
+    daemon.reload()
+    note = await wait_config(ws)
+    check(note is not None and note["ok"] is False and any("HTML page" in e for e in note["errors"]),
+          f"HTML refused with a clear error ({note})")
+    # 4. A good new version: SIGHUP installs it.
+    published.body = rules(["acme", "globex"]).encode()
+    daemon.reload()
+    note = await wait_config(ws)
+    check(note is not None and note["ok"] is True, f"new version installed ({note})")
+    check(await lookup(ws, "kim@globex.example") == "globex", "the new account is known")
+    await rapport_ws.close_all()
+
+
+async def cached_start_scenario(daemon):
+    check(daemon.proc.poll() is None, "server down: rapportd still starts")
+    ws = await session(daemon)
+    check(await lookup(ws, "kim@globex.example") == "globex", "server down: the cached copy is in force")
+    status = None
+    for _ in range(100):
         status = (await rapport_ws.call(ws, "status"))["result"]
-        check(status["rules"]["errors"], f"status shows the refusal ({status['rules']})")
-        check(await lookup(ws, "jane@acme.example") == "acme", "the last good rules stay in force")
-        with open(f"{workdir}/state/rules-cache.json", "rb") as f:
-            check(f.read() == good, "the cache still holds the last good copy")
-        # 3. HTML where the rules were: refused the same way, clearly.
-        published.body = b"<html><body>Maintenance</body></html>"
-        daemon.send_signal(signal.SIGHUP)
-        note = await wait_config(ws)
-        check(note is not None and note["ok"] is False and any("HTML page" in e for e in note["errors"]),
-              f"HTML refused with a clear error ({note})")
-        # 4. A good new version: SIGHUP installs it.
-        published.body = rules(["acme", "globex"]).encode()
-        daemon.send_signal(signal.SIGHUP)
-        note = await wait_config(ws)
-        check(note is not None and note["ok"] is True, f"new version installed ({note})")
-        check(await lookup(ws, "kim@globex.example") == "globex", "the new account is known")
-        await rapport_ws.close_all()
-    finally:
-        stop_daemon(daemon, log)
-    return url
+        if status["rules"]["errors"]:
+            break
+        await asyncio.sleep(0.1)
+    check(status and any("cannot fetch" in e for e in status["rules"]["errors"]),
+          f"status says the URL cannot be reached ({status and status['rules']})")
+    await rapport_ws.close_all()
 
 
-async def cached_start_scenario(workdir, api_port):
-    daemon, log = start_daemon(workdir, api_port, "rapportd-2")
-    try:
-        check(daemon.poll() is None, "server down: rapportd still starts")
-        ws = await session(workdir, api_port)
-        check(await lookup(ws, "kim@globex.example") == "globex", "server down: the cached copy is in force")
-        status = None
-        for _ in range(100):
-            status = (await rapport_ws.call(ws, "status"))["result"]
-            if status["rules"]["errors"]:
-                break
-            await asyncio.sleep(0.1)
-        check(status and any("cannot fetch" in e for e in status["rules"]["errors"]),
-              f"status says the URL cannot be reached ({status and status['rules']})")
-        await rapport_ws.close_all()
-    finally:
-        stop_daemon(daemon, log)
-
-
-def main():
-    workdir = tempfile.mkdtemp(prefix="rapport-rules-url-")
-    make_certs(workdir)
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(f"{workdir}/server.pem", f"{workdir}/server.key")
+def run(workdir):
+    test_ca = TestCA(workdir, alt_names="DNS:localhost,IP:127.0.0.1")
+    ctx = test_ca.server_context()
     published = Published()
     port, other = free_port(), free_port()
     httpd = serve(published, port, ctx, other)
     other_httpd = serve(Published(), other, ctx, other)
-    api_port = free_port()
+    api_port = free_port()  # named in the settings --check-config reads; nothing listens there
     try:
         # --check-config asks the URL every time and says what is wrong with what it got.
         base = f"https://127.0.0.1:{port}"
@@ -321,22 +254,27 @@ def main():
         code, out, _ = check_config(workdir)
         check(code == 1 and "cannot fetch" in out, f"untrusted certificate refused ({code}: {out})")
 
-        asyncio.run(daemon_scenario(workdir, api_port, published, port))
+        # The daemon: rules_ca_file is relative to its settings, as in --check-config's.
+        daemon = Rapportd(BIN, workdir, None, {"rules": f"{base}/rules.json", "rules_ca_file": "ca.pem",
+                                               "log_level": "debug"},
+                          prepare=lambda d: shutil.copy(test_ca.ca_file, d))
+        try:
+            asyncio.run(daemon_scenario(daemon, published))
+        finally:
+            daemon.stop(15)
         # The server goes away; rapportd starts from the last good copy.
         httpd.shutdown()
         httpd.server_close()
-        asyncio.run(cached_start_scenario(workdir, api_port))
+        daemon.start()
+        try:
+            asyncio.run(cached_start_scenario(daemon))
+        finally:
+            daemon.stop(15)
+        if check.failed:
+            print("--- rapportd.log (both starts)\n" + daemon.log()[-8000:])
     finally:
         other_httpd.shutdown()
-    print(f"{passed} passed, {failed} failed")
-    if failed:
-        for name in ("rapportd-1.log", "rapportd-2.log"):
-            if os.path.exists(f"{workdir}/{name}"):
-                print(f"--- {name}\n" + open(f"{workdir}/{name}").read()[-4000:])
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
-    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
-    main()
+    check.main("rapport-rules-url-", run)

@@ -7,52 +7,20 @@ One rapportd, one mailbox (and submission port) per case.
 
     /usr/bin/python3 relay_tls_test.py BUILD/bin
 """
-import json
+import contextlib
 import os
-import shutil
-import signal
 import smtplib
-import socket
-import ssl
-import subprocess
 import sys
-import tempfile
 import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, AuthResult, LoginPassword
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from rapport_test import Checks, Rapportd, TestCA, example_rules, free_port  # noqa: E402
+
 BIN = sys.argv[1]
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-passed = failed = 0
-
-
-def check(condition, what):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAILED: {what}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def make_certs(d):
-    def run(*args):
-        subprocess.run(args, check=True, capture_output=True, cwd=d)
-    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-        "-days", "2", "-subj", "/CN=Rapport Test CA")
-    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-        "-subj", "/CN=localhost")
-    with open(f"{d}/ext.cnf", "w") as f:
-        f.write("subjectAltName=DNS:localhost\n")
-    run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
+check = Checks()
 
 
 class Sink:
@@ -114,12 +82,10 @@ def send(port, token, subject):
         c.close()
 
 
-def main():
-    workdir = tempfile.mkdtemp(prefix="rapport-relay-tls-")
-    make_certs(workdir)
+def run(workdir):
+    test_ca = TestCA(workdir)
     names = []
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(f"{workdir}/server.pem", f"{workdir}/server.key")
+    ctx = test_ca.server_context()
     ctx.sni_callback = lambda sock, name, c: names.append(name)
     p_starttls, p_plain, p_tls, p_oauth = free_port(), free_port(), free_port(), free_port()
     starttls_sink, plain_sink, tls_sink, oauth_sink = Sink(), Sink(), Sink(), OAuthSink()
@@ -131,9 +97,7 @@ def main():
         Controller(oauth_sink, hostname="127.0.0.1", port=p_oauth, tls_context=ctx, require_starttls=True,
                    authenticator=authenticator, auth_required=True, auth_require_tls=True),
     ]
-    for c in controllers:
-        c.start()
-    ca = f"{workdir}/ca.pem"
+    ca = test_ca.ca_file
     cases = {
         "starttls": {"host": "localhost", "port": p_starttls, "security": "starttls", "ca_file": ca,
                      "username": "mia", "password": "s3cret"},
@@ -159,23 +123,13 @@ def main():
     mailboxes = [{"id": name, "imap": {"host": "127.0.0.1", "port": imap_port, "security": "none",
                                        "username": "mia", "password": "x"},
                   "smtp": smtp, "submission": {"port": ports[name]}} for name, smtp in cases.items()]
-    shutil.copy(f"{ROOT}/packaging/examples/rules.json", f"{workdir}/rules.json")
-    with open(f"{workdir}/settings.json", "w") as f:
-        json.dump({"user": {"name": "Mia Marketing", "address": "mia@vendor.example"}, "rules": "rules.json",
-                   "state_dir": "state", "api": {"port": free_port(), "token_file": "state/token"},
-                   "mailboxes": mailboxes}, f)
-    os.chmod(f"{workdir}/settings.json", 0o600)
-    log = open(f"{workdir}/rapportd.log", "w")
-    daemon = subprocess.Popen([f"{BIN}/rapportd", "--config", f"{workdir}/settings.json"], stderr=log)
-    try:
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", ports["password_command"]), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        token = open(f"{workdir}/state/token").read().strip()
+    with contextlib.ExitStack() as stop:  # stops, last started first, however the block is left
+        for c in controllers:
+            c.start()
+            stop.callback(c.stop)
+        daemon = Rapportd(BIN, workdir, example_rules(), {"mailboxes": mailboxes})
+        stop.callback(daemon.stop, 15)
+        token = daemon.token()
 
         code, _ = send(ports["starttls"], token, "starttls")
         check(code == 250 and len(starttls_sink.messages) == 1, f"STARTTLS + AUTH relayed ({code})")
@@ -212,26 +166,12 @@ def main():
               f"a refused token: 454 naming the token command ({code} {text!r})")
         check(time.time() - t0 < 30, "the error challenge was answered (no hang)")
         check(oauth_sink.logins[-1] == ("XOAUTH2", "mia@vendor.example", "tok-expired"), "refused token tried once")
-        log.flush()
-        check("s3cret" not in open(f"{workdir}/rapportd.log").read(), "no password in the log")
-        check("tok-good" not in open(f"{workdir}/rapportd.log").read(), "no token in the log")
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(15)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
-        for c in controllers:
-            c.stop()
-        log.close()
-    print(f"{passed} passed, {failed} failed")
-    if failed:
-        print(open(f"{workdir}/rapportd.log").read()[-3000:])
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
-    sys.exit(1 if failed else 0)
+        log = daemon.log()
+        check("s3cret" not in log, "no password in the log")
+        check("tok-good" not in log, "no token in the log")
+    if check.failed:
+        print(daemon.log()[-3000:])
 
 
 if __name__ == "__main__":
-    main()
+    check.main("rapport-relay-tls-", run)

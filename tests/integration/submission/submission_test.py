@@ -8,39 +8,20 @@ import asyncio
 import base64
 import json
 import os
-import shutil
-import signal
 import smtplib
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 from aiosmtpd.controller import Controller
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from rapport_test import Checks, Rapportd, example_rules, free_port  # noqa: E402
 from rapport_ws import call, close_all, connect, hello  # noqa: E402
 
 BIN = sys.argv[1]
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-passed = failed = 0
-
-
-def check(condition, what):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAILED: {what}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+check = Checks()
 
 
 class Sink:
@@ -128,7 +109,7 @@ def auth_plain(token):
     return base64.b64encode(b"\0mia\0" + token.encode())
 
 
-def scenario(workdir, port, sink_port, api_port, token):
+def scenario(daemon, port, sink_port, token):
     sink = Sink()
     controller = start_sink(sink, sink_port)
     try:
@@ -302,13 +283,13 @@ def scenario(workdir, port, sink_port, api_port, token):
                    message(["From: mia@vendor.example", "To: jane@acme.example", "Subject: after"], b"ok\r\n"))
         c.quit()
         check(len(sink.take()) == 1, "still serving after the bad input")
-        check(DAEMON.poll() is None, "rapportd still running")
+        check(daemon.proc.poll() is None, "rapportd still running")
     finally:
         controller.stop()
 
     # 8. owner_added notifications, through the API.
     async def notifications():
-        ws = await connect(api_port)
+        ws = await connect(daemon.port)
         await hello(ws, token)
         await call(ws, "subscribe", {"after": 0})
         seen = []
@@ -331,41 +312,23 @@ def scenario(workdir, port, sink_port, api_port, token):
     check(len(seen) == 2 + 1 + 100 + 1, f"one owner_added per relayed message with an owner added: {len(seen)}")
 
 
-def main():
-    global DAEMON
-    workdir = tempfile.mkdtemp(prefix="rapport-submission-")
-    port, sink_port, api_port, imap_port = free_port(), free_port(), free_port(), free_port()
-    shutil.copy(f"{ROOT}/packaging/examples/rules.json", f"{workdir}/rules.json")
-    with open(f"{workdir}/settings.json", "w") as f:
-        json.dump({"user": {"name": "Mia Marketing", "address": "mia@vendor.example"}, "rules": "rules.json",
-                   "state_dir": "state", "api": {"port": api_port, "token_file": "state/token"},
-                   "mailboxes": [{"id": "work",
-                                  "imap": {"host": "127.0.0.1", "port": imap_port, "security": "none",
-                                           "username": "mia", "password": "secret"},
-                                  "smtp": {"host": "127.0.0.1", "port": sink_port, "security": "none"},
-                                  "submission": {"port": port, "max_connections": 30}}]}, f)
-    log = open(f"{workdir}/rapportd.log", "w")
-    DAEMON = subprocess.Popen([f"{BIN}/rapportd", "--config", f"{workdir}/settings.json"], stderr=log)
+def run(workdir):
+    port, sink_port, imap_port = free_port(), free_port(), free_port()
+    daemon = Rapportd(BIN, workdir, example_rules(), {
+        "mailboxes": [{"id": "work",
+                       "imap": {"host": "127.0.0.1", "port": imap_port, "security": "none",
+                                "username": "mia", "password": "secret"},
+                       "smtp": {"host": "127.0.0.1", "port": sink_port, "security": "none"},
+                       "submission": {"port": port, "max_connections": 30}}]})
     try:
         check(wait_port(port), "the listener accepts connections")
-        token = open(f"{workdir}/state/token").read().strip()
-        scenario(workdir, port, sink_port, api_port, token)
+        scenario(daemon, port, sink_port, daemon.token())
     finally:
-        DAEMON.send_signal(signal.SIGTERM)
-        try:
-            DAEMON.wait(15)
-        except subprocess.TimeoutExpired:
-            DAEMON.kill()
-            DAEMON.wait()
-        log.close()
-    check(DAEMON.returncode == 0, f"rapportd exit status {DAEMON.returncode}")
-    print(f"{passed} passed, {failed} failed")
-    if failed:
-        print(open(f"{workdir}/rapportd.log").read()[-4000:])
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
-    sys.exit(1 if failed else 0)
+        status = daemon.stop(15)
+    check(status == 0, f"rapportd exit status {status}")
+    if check.failed:
+        print(daemon.log()[-4000:])
 
 
 if __name__ == "__main__":
-    main()
+    check.main("rapport-submission-", run)

@@ -5,23 +5,15 @@
 """
 import json
 import os
-import shutil
 import struct
 import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from rapport_test import Checks  # noqa: E402
 
 BIN = sys.argv[1]
-passed = failed = 0
-
-
-def check(condition, what):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAILED: {what}", flush=True)
+check = Checks()
 
 
 def frame(obj):
@@ -45,8 +37,7 @@ def host(argv, data, env):
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="rapport-native-")
-    try:
+    with check.temp_dir("rapport-native-") as work:
         os.makedirs(f"{work}/state", mode=0o700)
         with open(f"{work}/rules.json", "w") as f:
             json.dump({"organization": {"name": "Vendor", "domains": ["vendor.example"]}}, f)
@@ -107,10 +98,7 @@ def main():
               and shipped["name"] == "rapport", f"packaged manifest {shipped}")
         addon = json.load(open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "plugins", "thunderbird", "manifest.json")))
         check(addon["browser_specific_settings"]["gecko"]["id"] in shipped["allowed_extensions"], "the add-on's id is allowed")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    check.exit()
 
 
 if __name__ == "__main__":
