@@ -6,16 +6,10 @@
 #include <algorithm>
 
 #include "mail_reading_parts.hpp"
+#include "rapport/ascii.hpp"
 
 namespace rapport::mail_reading {
 namespace {
-
-std::string lower_ascii(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    return out;
-}
 
 bool subject_says_auto(std::string_view f) {
     for (std::string_view prefix :
@@ -30,11 +24,11 @@ bool subject_says_auto(std::string_view f) {
 }  // namespace
 
 bool looks_like_auto_reply(const MailBody& body) {
-    const std::string auto_submitted = lower_ascii(body.header("auto-submitted"));
+    const std::string auto_submitted = ascii_lower(body.header("auto-submitted"));
     if (!auto_submitted.empty() && auto_submitted.rfind("no", 0) != 0) return true;
     for (const char* field : {"x-autoreply", "x-autorespond", "x-aol-autoreply", "x-mc-autoreply"})
         if (!body.header(field).empty()) return true;
-    const std::string precedence = lower_ascii(body.header("precedence"));
+    const std::string precedence = ascii_lower(body.header("precedence"));
     if (precedence == "auto_reply") return true;
     const bool weak = precedence == "bulk" || precedence == "junk" || !body.header("x-auto-response-suppress").empty() ||
                       !body.header("x-notes-item").empty();
@@ -91,7 +85,7 @@ void read_auto_reply(const MailBody& body, const std::vector<std::string>& own, 
                                           "afwezig", "vakantie", "op kantoor", "returning", "zurück", "de retour",
                                           "weer bereikbaar", "wieder erreichbar"});
     if (v.departure) {
-        std::string sender = lower_ascii(body.from_address);
+        std::string sender = ascii_lower(body.from_address);
         for (const auto& a : find_addresses(body.text)) {
             if (a.address == sender || std::find(own.begin(), own.end(), a.address) != own.end()) continue;
             v.replacement = a.address;

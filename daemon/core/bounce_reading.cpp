@@ -5,16 +5,10 @@
 #include <optional>
 
 #include "mail_reading_parts.hpp"
+#include "rapport/ascii.hpp"
 
 namespace rapport::mail_reading {
 namespace {
-
-std::string lower_ascii(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    return out;
-}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
@@ -108,7 +102,7 @@ struct Judgement {
 // Action and Status.
 Judgement judge(std::string_view action, std::string_view status, std::string_view diagnostic) {
     Judgement j;
-    const std::string act = lower_ascii(trim(action));
+    const std::string act = ascii_lower(trim(action));
     if (act == "delivered" || act == "relayed" || act == "expanded") return j;
     std::optional<StatusCode> code = find_status(status);
     std::optional<StatusCode> diag_code = find_status(diagnostic);
@@ -136,7 +130,7 @@ std::string strip_address(std::string_view v) {
     v = trim(v);
     if (!v.empty() && v.front() == '<') v.remove_prefix(1);
     if (!v.empty() && v.back() == '>') v.remove_suffix(1);
-    return lower_ascii(trim(v));
+    return ascii_lower(trim(v));
 }
 
 std::string short_reason(std::string_view s) {
@@ -168,7 +162,7 @@ std::size_t read_delivery_status(std::string_view part, MailVerdict& v) {
             Group& g = groups.back();
             if (last_field == "diagnostic-code") (g.diagnostic += ' ') += std::string(trim(line));
         } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
-            last_field = lower_ascii(trim(line.substr(0, colon)));
+            last_field = ascii_lower(trim(line.substr(0, colon)));
             const std::string_view value = trim(line.substr(colon + 1));
             Group& g = groups.back();
             if (last_field == "final-recipient") g.recipient = strip_address(value);
@@ -215,7 +209,7 @@ std::size_t returned_message_start(std::string_view text) {
         "copia del messaggio originale", "below is a copy of the original message",
         "header of the original message", "headers of the original message", "original message headers"};
     // Case-insensitive search on an ASCII-lowered copy keeps positions aligned with the text.
-    const std::string lowered = lower_ascii(text);
+    const std::string lowered = ascii_lower(text);
     for (const auto& m : folded_markers) {
         const auto at = lowered.find(m);
         if (at != std::string::npos && at < best) {
@@ -228,7 +222,7 @@ std::size_t returned_message_start(std::string_view text) {
 }
 
 std::string returned_message_id_in(std::string_view text) {
-    const std::string lowered = lower_ascii(text);
+    const std::string lowered = ascii_lower(text);
     std::size_t at = 0;
     while ((at = lowered.find("message-id:", at)) != std::string::npos) {
         if (at == 0 || lowered[at - 1] == '\n') {
@@ -245,9 +239,9 @@ std::string returned_message_id_in(std::string_view text) {
 
 bool is_own(const std::string& a, const MailBody& body, const std::vector<std::string>& own) {
     if (std::find(own.begin(), own.end(), a) != own.end()) return true;
-    if (lower_ascii(body.from_address) == a) return true;
+    if (ascii_lower(body.from_address) == a) return true;
     for (const auto& t : body.to)
-        if (lower_ascii(t) == a) return true;
+        if (ascii_lower(t) == a) return true;
     const auto local = a.substr(0, a.find('@'));
     return local == "postmaster" || local == "mailer-daemon" || local == "abuse";
 }
@@ -310,7 +304,7 @@ void read_text_bounce(const MailBody& body, const std::vector<std::string>& own,
 bool looks_like_bounce(const MailBody& body) {
     if (body.content_type == "multipart/report" && body.report_type == "delivery-status") return true;
     if (!body.header("x-failed-recipients").empty()) return true;
-    const std::string from = lower_ascii(body.from_address);
+    const std::string from = ascii_lower(body.from_address);
     const std::string local = from.substr(0, from.find('@'));
     const std::string name = fold_for_matching(body.from_name);
     const bool daemon = from.empty() || from == "@" || local == "mailer-daemon" || local == "postmaster" ||

@@ -1,4 +1,5 @@
 #include "rapport/message_decision.hpp"
+#include "rapport/ascii.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -19,12 +20,6 @@ uint64_t fnv1a(const std::string& text) {
     return h;
 }
 
-std::string lower_ascii(std::string s) {
-    for (auto& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    return s;
-}
-
 bool has_any(const std::string& lowered, std::initializer_list<const char*> cues) {
     for (const char* cue : cues)
         if (lowered.find(cue) != std::string::npos) return true;
@@ -35,12 +30,12 @@ bool has_any(const std::string& lowered, std::initializer_list<const char*> cues
 bool looks_like_report(const MessageSummary& m) {
     if (m.content_type == "multipart/report" && m.report_type == "delivery-status") return true;
     if (m.failed_recipients) return true;
-    const std::string from = m.from.empty() ? std::string() : lower_ascii(m.from.front().address);
+    const std::string from = m.from.empty() ? std::string() : ascii_lower(m.from.front().address);
     const std::string local = from.substr(0, from.find('@'));
-    const std::string name = m.from.empty() ? std::string() : lower_ascii(m.from.front().name);
+    const std::string name = m.from.empty() ? std::string() : ascii_lower(m.from.front().name);
     const bool daemon = local == "mailer-daemon" || local == "postmaster" || local == "mail-daemon" ||
                         local.rfind("microsoftexchange", 0) == 0 || name.find("mail delivery") != std::string::npos;
-    const std::string subject = lower_ascii(m.subject);
+    const std::string subject = ascii_lower(m.subject);
     return daemon && (m.from.size() == 1) &&
            (has_any(subject, {"undeliver", "delivery", "failure", "returned mail", "unzustellbar", "non remis",
                               "no se puede entregar", "onbestelbaar", "failed", "not delivered", "delayed",
@@ -53,7 +48,7 @@ bool looks_like_auto_reply(const MessageSummary& m) {
     if (!m.auto_submitted.empty() && m.auto_submitted != "no") return true;
     if (m.autoreply_field || m.auto_response_suppress) return true;
     if (m.precedence == "auto_reply" || m.precedence == "bulk" || m.precedence == "junk") return true;
-    const std::string subject = lower_ascii(m.subject);
+    const std::string subject = ascii_lower(m.subject);
     return has_any(subject, {"automatic reply", "auto:", "autoreply", "auto-reply", "out of office",
                              "out of the office", "abwesenheit", "automatische antwort", "automatisch antwoord",
                              "afwezig", "fuera de la oficina", "absence"}) ||

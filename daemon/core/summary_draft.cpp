@@ -1,4 +1,5 @@
 #include "rapport/summary_draft.hpp"
+#include "rapport/ascii.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -173,12 +174,6 @@ std::string clean_block(std::string_view text, std::size_t max_chars) {
     return out + (cut_at_line ? "\n…" : "…");
 }
 
-std::string lower_ascii(std::string s) {
-    for (auto& ch : s)
-        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-    return s;
-}
-
 bool atext(char ch) {
     if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) return true;
     switch (ch) {
@@ -225,7 +220,7 @@ std::string unknown_variable_message(const std::string& name) {
     std::string best;
     std::size_t best_d = 3;
     for (const auto& v : template_variables()) {
-        const std::size_t d = edit_distance(lower_ascii(name), v.name);
+        const std::size_t d = edit_distance(ascii_lower(name), v.name);
         if (d < best_d) best_d = d, best = v.name;
     }
     std::string msg = "unknown variable {" + name + "}";
@@ -337,7 +332,7 @@ struct Values {
 };
 
 std::string reply_note(const std::string& partstat_raw) {
-    const std::string p = lower_ascii(clean_line(partstat_raw, 40));
+    const std::string p = ascii_lower(clean_line(partstat_raw, 40));
     if (p == "tentative") return " (tentative)";
     if (p == "declined") return " (declined)";
     if (p == "needs-action") return " (no reply)";
@@ -345,7 +340,7 @@ std::string reply_note(const std::string& partstat_raw) {
     return "";
 }
 
-bool declined(const DraftAttendee& a) { return lower_ascii(clean_line(a.partstat, 40)) == "declined"; }
+bool declined(const DraftAttendee& a) { return ascii_lower(clean_line(a.partstat, 40)) == "declined"; }
 
 std::string shown_name(const DraftAttendee& a) {
     std::string name = clean_line(a.name, ComposeLimits::max_name_chars);
@@ -399,7 +394,7 @@ Values values_of(const SummaryContext& c) {
     std::set<std::string> seen;
     for (const auto& a : c.attendees) {
         if (shown_name(a).empty()) continue;
-        const std::string key = lower_ascii(clean_line(a.address, 300));
+        const std::string key = ascii_lower(clean_line(a.address, 300));
         if (!key.empty() && !seen.insert(key).second) continue;
         people.push_back(&a);
     }
@@ -563,7 +558,7 @@ void add_recipient(std::vector<DraftAddress>& list, std::set<std::string>& used,
                            reason});
         return;
     }
-    if (!used.insert(lower_ascii(a->address)).second) return;
+    if (!used.insert(ascii_lower(a->address)).second) return;
     if (list.size() >= cap) {
         skipped.push_back({*a, "more than " + std::to_string(cap) + " recipients"});
         return;
@@ -618,7 +613,7 @@ std::optional<DraftAddress> clean_draft_address(const DraftAddress& a, std::stri
     if (s.find_first_of("\r\n") != std::string_view::npos) return fail("the address has a line break");
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    if (s.size() >= 7 && lower_ascii(std::string(s.substr(0, 7))) == "mailto:") s.remove_prefix(7);
+    if (s.size() >= 7 && ascii_lower(std::string(s.substr(0, 7))) == "mailto:") s.remove_prefix(7);
     if (s.size() >= 2 && s.front() == '<' && s.back() == '>') s = s.substr(1, s.size() - 2);
     if (s.empty()) return fail("no address");
     if (s.size() > 254 * 4) return fail("the address is too long");
@@ -645,9 +640,9 @@ std::optional<DraftAddress> clean_draft_address(const DraftAddress& a, std::stri
     out.address = std::string(local) + "@" + *domain;
     if (out.address.size() > 254) return fail("the address is longer than 254 characters");
     out.name = clean_line(a.name, ComposeLimits::max_name_chars);
-    const std::string lowered_name = lower_ascii(out.name);
-    if (lowered_name == lower_ascii(out.address) || lowered_name == lower_ascii(std::string(s)) ||
-        lowered_name == "mailto:" + lower_ascii(out.address))
+    const std::string lowered_name = ascii_lower(out.name);
+    if (lowered_name == ascii_lower(out.address) || lowered_name == ascii_lower(std::string(s)) ||
+        lowered_name == "mailto:" + ascii_lower(out.address))
         out.name.clear();
     return out;
 }
@@ -748,16 +743,16 @@ ComposedDraft compose_summary(const SummaryContext& c, const SummaryTemplate& t,
     auto same_address = [](const std::string& x, const std::string& y) {
         auto a = clean_draft_address(DraftAddress{"", x});
         auto b = clean_draft_address(DraftAddress{"", y});
-        return a && b && lower_ascii(a->address) == lower_ascii(b->address);
+        return a && b && ascii_lower(a->address) == ascii_lower(b->address);
     };
     const bool owner_is_user = c.user_is_owner || (c.owner && same_address(c.owner->address, c.user.address));
     switch (recipients) {
         case DraftRecipients::attendees: {
             // The user and the owner are never in To: they are not the customer.
             std::set<std::string> not_to;
-            if (auto u = clean_draft_address(c.user)) not_to.insert(lower_ascii(u->address));
+            if (auto u = clean_draft_address(c.user)) not_to.insert(ascii_lower(u->address));
             if (c.owner)
-                if (auto o = clean_draft_address(*c.owner)) not_to.insert(lower_ascii(o->address));
+                if (auto o = clean_draft_address(*c.owner)) not_to.insert(ascii_lower(o->address));
             used = not_to;
             for (const auto& a : c.attendees) {
                 if (!a.customer || declined(a)) continue;
@@ -765,7 +760,7 @@ ComposedDraft compose_summary(const SummaryContext& c, const SummaryTemplate& t,
             }
             if (c.owner && !owner_is_user) {
                 std::set<std::string> cc_used;
-                for (const auto& x : d.to) cc_used.insert(lower_ascii(x.address));
+                for (const auto& x : d.to) cc_used.insert(ascii_lower(x.address));
                 add_recipient(d.cc, cc_used, *c.owner, d.skipped, ComposeLimits::max_recipients);
             }
             break;
