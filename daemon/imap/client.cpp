@@ -22,6 +22,17 @@ void Capabilities::set(std::vector<std::string> words) {
     known_ = true;
 }
 
+void Capabilities::set_from_code(std::string_view args) {
+    std::vector<std::string> words;
+    while (!args.empty()) {
+        const auto sp = args.find(' ');
+        if (sp != 0) words.emplace_back(args.substr(0, sp));
+        if (sp == std::string_view::npos) break;
+        args.remove_prefix(sp + 1);
+    }
+    set(std::move(words));
+}
+
 bool Capabilities::has(std::string_view word) const { return words_.find(word) != words_.end(); }
 
 const char* to_string(Client::State state) {
@@ -305,15 +316,7 @@ void Client::handle(Response& r) {
         const auto& s = r.untagged.status;
         greeting_ = s.text;
         if (s.code && s.code->name == "CAPABILITY") {
-            std::vector<std::string> words;
-            std::string_view args = s.code->args;
-            while (!args.empty()) {
-                const auto sp = args.find(' ');
-                if (sp != 0) words.emplace_back(args.substr(0, sp));
-                if (sp == std::string_view::npos) break;
-                args.remove_prefix(sp + 1);
-            }
-            caps_.set(std::move(words));
+            caps_.set_from_code(s.code->args);
         }
         if (s.kind == StatusKind::bye) {
             failure_ = Error{Errc::bye, "server refused the connection: " + s.text, {}};
@@ -445,15 +448,7 @@ void Client::handle_untagged(Untagged& u) {
             const auto& name = s.code->name;
             const auto& args = s.code->args;
             if (name == "CAPABILITY") {
-                std::vector<std::string> words;
-                std::string_view a = args;
-                while (!a.empty()) {
-                    const auto sp = a.find(' ');
-                    if (sp != 0) words.emplace_back(a.substr(0, sp));
-                    if (sp == std::string_view::npos) break;
-                    a.remove_prefix(sp + 1);
-                }
-                caps_.set(std::move(words));
+                caps_.set_from_code(args);
                 return;
             }
             if (name == "ALERT") {
@@ -580,15 +575,7 @@ void Client::handle_tagged(Response& r) {
             }
             state_ = State::authenticated;
             if (s.code && s.code->name == "CAPABILITY") {
-                std::vector<std::string> words;
-                std::string_view a = s.code->args;
-                while (!a.empty()) {
-                    const auto sp = a.find(' ');
-                    if (sp != 0) words.emplace_back(a.substr(0, sp));
-                    if (sp == std::string_view::npos) break;
-                    a.remove_prefix(sp + 1);
-                }
-                caps_.set(std::move(words));
+                caps_.set_from_code(s.code->args);
                 cmd->complete(err);
             } else {
                 auto done = std::move(cmd->done);

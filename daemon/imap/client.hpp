@@ -39,6 +39,8 @@ namespace rapport::imap {
 class Capabilities {
 public:
     void set(std::vector<std::string> upper_cased_words);
+    // From a [CAPABILITY …] response code's arguments: the words between the spaces.
+    void set_from_code(std::string_view args);
     bool has(std::string_view upper_cased_word) const;  // e.g. has("IDLE"), has("AUTH=PLAIN")
     const std::set<std::string, std::less<>>& all() const { return words_; }
     bool known() const { return known_; }
