@@ -26,7 +26,8 @@ ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDire
     ComposeAdvice advice;
     const auto& rules = directory.rules();
     const auto& auto_cc = rules.rules.auto_cc;
-    const Match sender = directory.lookup(input.from);
+    // match(), not lookup(): a reason is shown only for the additions, built below for those.
+    const Match sender = directory.match(input.from);
     const Person* sender_person = sender.person;
     // Auto-cc is off for some senders by role (e.g. support's routine mail).
     const bool sender_role_off = sender_person && has(auto_cc.off_for_roles, sender_person->role);
@@ -36,7 +37,7 @@ ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDire
     std::vector<Match> customer_matches;
     for (const auto* list : {&input.to, &input.cc, &input.bcc}) {
         for (const auto& raw : *list) {
-            Match m = directory.lookup(raw);
+            Match m = directory.match(raw);
             if (m.address.empty()) {
                 advice.notices.push_back({"unknown_address", "", "\"" + raw + "\" is not a mail address."});
                 continue;
@@ -74,7 +75,7 @@ ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDire
         }
     }
 
-    std::vector<std::string> seen_accounts;
+    std::vector<const Account*> seen_accounts;
     std::unordered_set<std::string> domain_told;
     for (const auto& m : customer_matches) {
         const Account& account = *m.account;
@@ -85,24 +86,27 @@ ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDire
             advice.notices.push_back({"domain", account.id,
                                       m.address + " is not a listed contact of " + account.name +
                                           "; it matches the account only by its domain. Check the recipient."});
-        if (has(seen_accounts, account.id)) continue;
-        seen_accounts.push_back(account.id);
+        if (std::find(seen_accounts.begin(), seen_accounts.end(), &account) != seen_accounts.end()) continue;
+        seen_accounts.push_back(&account);
         const bool sender_in_team =
             std::any_of(account.team.begin(), account.team.end(), [&](const std::string& id) {
                 const Person* p = rules.person(id);
                 return p && is_sender(*p);
             });
         if (auto_cc.enabled && account.auto_cc && !sender_role_off) {
-            auto add = [&](const Person& p, const std::string& role, const std::string& why) {
+            std::string match_reason;  // why m matched, composed only once someone is added for it
+            // why: "<name><relation><account name><after> (<match reason>)"
+            auto add = [&](const Person& p, const char* role, const char* relation, const char* after) {
                 if (p.addresses.empty() || is_sender(p) || is_present(p)) return;
-                advice.add_cc.push_back({p.addresses.front(), p.name, account.id, why, role});
+                if (match_reason.empty()) match_reason = directory.explain(m);
+                advice.add_cc.push_back({p.addresses.front(), p.name, account.id,
+                                         p.name + relation + account.name + after + " (" + match_reason + ")", role});
                 present.insert(p.addresses.front());
             };
-            if (owner) add(*owner, "owner", owner->name + " owns " + account.name + " (" + m.reason + ")");
+            if (owner) add(*owner, "owner", " owns ", "");
             if (auto_cc.team)
                 for (const auto& id : account.team)
-                    if (const Person* p = rules.person(id))
-                        add(*p, "team", p->name + " is on " + account.name + "'s team (" + m.reason + ")");
+                    if (const Person* p = rules.person(id)) add(*p, "team", " is on ", "'s team");
         }
         // Told to the owner too: the competitor's delivery date is what their follow-up hangs on.
         if (account.stage == Stage::lost) {

@@ -92,17 +92,18 @@ const Person* AccountDirectory::owner_of(const Account& account) const {
     return rules_->person(account.owner);
 }
 
-Match AccountDirectory::lookup(std::string_view raw) const { return resolve(raw, true); }
+Match AccountDirectory::lookup(std::string_view raw) const {
+    Match m = resolve(raw);
+    m.reason = explain(m);
+    return m;
+}
 
-Match AccountDirectory::match(std::string_view raw) const { return resolve(raw, false); }
+Match AccountDirectory::match(std::string_view raw) const { return resolve(raw); }
 
-Match AccountDirectory::resolve(std::string_view raw, bool explain) const {
+Match AccountDirectory::resolve(std::string_view raw) const {
     Match m;
     auto parsed = parse_address(raw);
-    if (!parsed) {
-        if (explain) m.reason = "not a mail address";
-        return m;
-    }
+    if (!parsed) return m;
     m.address = parsed->normalized();
     const auto& accounts = rules_->accounts;
     if (auto found = contacts_.find(m.address, [&accounts](std::uint64_t v) {
@@ -112,33 +113,22 @@ Match AccountDirectory::resolve(std::string_view raw, bool explain) const {
         m.kind = MatchKind::contact;
         m.account = &account;
         m.contact = &account.contacts[item_of(*found)];
-        if (explain) m.reason = m.address + " is listed as a contact of " + account.name + " (" + account.id + ")";
         return m;
     }
     if (auto it = people_.find(m.address); it != people_.end()) {
         m.kind = MatchKind::internal;
         m.person = &rules_->people[it->second];
-        if (explain) m.reason = m.address + " is an address of " + m.person->name + " (" + m.person->id +
-                   "), one of your organisation's people";
         return m;
     }
     const std::string& domain = parsed->domain;
-    if (public_.contains(domain)) {
-        if (explain) m.reason = domain + " is a public mail domain; addresses there match only when listed as contacts";
-        return m;
-    }
+    if (public_.contains(domain)) return m;
     // Walk from the full domain to its parents: the most specific claim wins, so a subsidiary
     // listed as its own account beats its parent company.
     std::string_view suffix = domain;
     while (!suffix.empty()) {
-        if (own_domains_.count(suffix)) {
+        if (auto own = own_domains_.find(suffix); own != own_domains_.end()) {
             m.kind = MatchKind::internal;
-            if (!explain) return m;
-            const std::string key(suffix);
-            m.reason = suffix == domain
-                           ? domain + " is one of " + rules_->organization.name + "'s own domains"
-                           : domain + " is a subdomain of " + key + ", one of " +
-                                 rules_->organization.name + "'s own domains";
+            m.claimed_domain = *own;
             return m;
         }
         if (auto found = account_domains_.find(suffix, [&accounts](std::uint64_t v) {
@@ -147,20 +137,41 @@ Match AccountDirectory::resolve(std::string_view raw, bool explain) const {
             const Account& account = accounts[account_of(*found)];
             m.kind = MatchKind::domain;
             m.account = &account;
-            if (!explain) return m;
-            const std::string key(suffix);
-            m.reason = suffix == domain
-                           ? domain + " is a domain of " + account.name + " (" + account.id + ")"
-                           : domain + " is a subdomain of " + key + ", a domain of " + account.name +
-                                 " (" + account.id + ")";
+            m.claimed_domain = account.domains[item_of(*found)];
             return m;
         }
         const auto dot = suffix.find('.');
         if (dot == std::string_view::npos) break;
         suffix.remove_prefix(dot + 1);
     }
-    if (explain) m.reason = domain + " belongs to no account and is not one of your organisation's domains";
     return m;
+}
+
+std::string AccountDirectory::explain(const Match& m) const {
+    if (m.address.empty()) return "not a mail address";
+    // normalized() is local@domain and a normalised domain has no '@'.
+    const std::string domain = m.address.substr(m.address.rfind('@') + 1);
+    switch (m.kind) {
+        case MatchKind::contact:
+            return m.address + " is listed as a contact of " + m.account->name + " (" + m.account->id + ")";
+        case MatchKind::internal:
+            if (m.person)
+                return m.address + " is an address of " + m.person->name + " (" + m.person->id +
+                       "), one of your organisation's people";
+            return m.claimed_domain == domain
+                       ? domain + " is one of " + rules_->organization.name + "'s own domains"
+                       : domain + " is a subdomain of " + std::string(m.claimed_domain) + ", one of " +
+                             rules_->organization.name + "'s own domains";
+        case MatchKind::domain:
+            return m.claimed_domain == domain
+                       ? domain + " is a domain of " + m.account->name + " (" + m.account->id + ")"
+                       : domain + " is a subdomain of " + std::string(m.claimed_domain) + ", a domain of " +
+                             m.account->name + " (" + m.account->id + ")";
+        case MatchKind::none: break;
+    }
+    if (public_.contains(domain))
+        return domain + " is a public mail domain; addresses there match only when listed as contacts";
+    return domain + " belongs to no account and is not one of your organisation's domains";
 }
 
 }  // namespace rapport

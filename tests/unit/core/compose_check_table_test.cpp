@@ -146,6 +146,28 @@ TEST_CASE("compose.check texts: prospect, lost, domain", "[compose]") {
     CHECK(advice.notices[1].text == "Initech is a lost account (went with Hooli); the competitor's delivery is due 2027-01-31.");
 }
 
+TEST_CASE("compose.check texts: why each person is added names the recipient's match", "[compose]") {
+    const auto team = make(R"({"enabled": true, "team": true})");
+    // Two recipients at one account: the reason is the first one's (the account is handled once).
+    auto advice = check_compose({"mia@vendor.example", {"ann@sales.acme.example", "jane@acme.example"}, {}, {}}, *team);
+    REQUIRE(advice.add_cc.size() == 2);
+    CHECK(advice.add_cc[0].address == "bob@vendor.example");
+    CHECK(advice.add_cc[0].reason ==
+          "Bob Rep owns Acme Corp (sales.acme.example is a subdomain of acme.example, a domain of Acme Corp (acme))");
+    CHECK(advice.add_cc[1].address == "tom@vendor.example");
+    CHECK(advice.add_cc[1].role == "team");
+    CHECK(advice.add_cc[1].reason ==
+          "Tom Team is on Acme Corp's team (sales.acme.example is a subdomain of acme.example, a domain of Acme Corp (acme))");
+    // The owner already there: the team member alone, with the same reason.
+    advice = check_compose({"mia@vendor.example", {"Jane <JANE@acme.example>"}, {"bob@vendor.example"}, {}}, *team);
+    REQUIRE(advice.add_cc.size() == 1);
+    CHECK(advice.add_cc[0].reason ==
+          "Tom Team is on Acme Corp's team (jane@acme.example is listed as a contact of Acme Corp (acme))");
+    advice = check_compose({"mia@vendor.example", {"bill@initech.example"}, {}, {}}, *team);
+    REQUIRE(advice.add_cc.size() == 1);
+    CHECK(advice.add_cc[0].reason == "Bob Rep owns Initech (initech.example is a domain of Initech (initech))");
+}
+
 TEST_CASE("rules: auto_cc keys are validated", "[compose][rules]") {
     auto r = parse_rules(rules_json(R"({"enabled": true, "off_for_roles": ["suport"], "team": "yes"})"), "rules.json");
     CHECK_FALSE(r.rules);

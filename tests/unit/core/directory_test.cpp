@@ -160,3 +160,36 @@ TEST_CASE("match() answers as lookup() does, without composing the reason", "[di
         CHECK(quick.reason.empty());
     }
 }
+
+TEST_CASE("explain() gives a match() answer the sentence lookup() gives, for every kind of answer", "[directory]") {
+    AccountDirectory dir(sample_rules());
+    struct Case {
+        const char* address;
+        const char* claimed;  // the claiming domain match() remembers
+        const char* reason;
+    };
+    for (const Case& c : std::vector<Case>{
+             {"Jane Doe <JANE@acme.example>", "", "jane@acme.example is listed as a contact of Acme Corp (acme)"},
+             {"carl@acme.example", "acme.example", "acme.example is a domain of Acme Corp (acme)"},
+             {"ann@sales.us.acme.example", "acme.example",
+              "sales.us.acme.example is a subdomain of acme.example, a domain of Acme Corp (acme)"},
+             {"piet@nl.eu.acme.example", "eu.acme.example",
+              "nl.eu.acme.example is a subdomain of eu.acme.example, a domain of Acme Europe (acme-eu)"},
+             {"bob@vendor.example", "", "bob@vendor.example is an address of Bob Rep (bob), one of your organisation's people"},
+             {"office@vendor.example", "vendor.example", "vendor.example is one of Vendor Inc's own domains"},
+             {"help@support.vendor.example", "vendor.example",
+              "support.vendor.example is a subdomain of vendor.example, one of Vendor Inc's own domains"},
+             {"someone@gmail.com", "", "gmail.com is a public mail domain; addresses there match only when listed as contacts"},
+             {"x@megamail.de", "", "megamail.de is a public mail domain; addresses there match only when listed as contacts"},
+             {"nobody@elsewhere.example", "",
+              "elsewhere.example belongs to no account and is not one of your organisation's domains"},
+             {"hans@einkauf.xn--bcher-kva.example", "xn--bcher-kva.example",
+              "einkauf.xn--bcher-kva.example is a subdomain of xn--bcher-kva.example, a domain of Bücher GmbH (buecher)"},
+             {"not an address", "", "not a mail address"}}) {
+        INFO(c.address);
+        const Match quick = dir.match(c.address);
+        CHECK(quick.claimed_domain == c.claimed);
+        CHECK(dir.explain(quick) == c.reason);
+        CHECK(dir.lookup(c.address).reason == c.reason);
+    }
+}
