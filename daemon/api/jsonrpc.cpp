@@ -1,17 +1,91 @@
 #include "jsonrpc.hpp"
 
+#include <charconv>
+
 namespace rapport::api {
 namespace {
 
 using nlohmann::json;
 
-// Appends the compact serialization of value to out (json::dump would build a string of its own
-// to be copied in).
-void dump_into(std::string& out, const json& value) {
+// nlohmann's own compact serialization of value, appended to out: the reference for the bytes.
+void nlohmann_dump_into(std::string& out, const json& value) {
     nlohmann::detail::serializer<json> serializer(nlohmann::detail::output_adapter<char, std::string>(out), ' ',
                                                   json::error_handler_t::replace);
     serializer.dump(value, false, false, 0);
 }
+
+// A string nlohmann would write byte for byte as it is, between quotes: printable ASCII
+// without quote or backslash. Anything else (escapes, UTF-8 to check or replace) is left to it.
+bool plain_ascii(const std::string& s) {
+    for (const unsigned char c : s)
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return false;
+    return true;
+}
+
+void append_quoted(std::string& out, const std::string& s) {
+    out += '"';
+    out += s;
+    out += '"';
+}
+
+void append_integer(std::string& out, const json& value) {
+    char digits[24];
+    const auto end = value.is_number_unsigned()
+                         ? std::to_chars(digits, digits + sizeof digits, value.get<std::uint64_t>()).ptr
+                         : std::to_chars(digits, digits + sizeof digits, value.get<std::int64_t>()).ptr;
+    out.append(digits, end);
+}
+
+}  // namespace
+
+// The same bytes as nlohmann's compact dump with invalid UTF-8 replaced, but written straight
+// into out: the serializer spent its time escaping byte by byte through a buffer of its own,
+// and asked the locale for the decimal point each time it was built (twice a reply). Structure,
+// integers and plain ASCII strings are written here; floats, binary values and strings that
+// need escaping or UTF-8 checks go to nlohmann, value by value. Members come sorted, from
+// nlohmann's std::map, as in its dump.
+void dump_into(std::string& out, const json& value) {
+    switch (value.type()) {
+        case json::value_t::null: out += "null"; return;
+        case json::value_t::boolean: out += value.get<bool>() ? "true" : "false"; return;
+        case json::value_t::number_integer:
+        case json::value_t::number_unsigned: append_integer(out, value); return;
+        case json::value_t::string: {
+            const auto& s = value.get_ref<const std::string&>();
+            if (plain_ascii(s)) append_quoted(out, s);
+            else nlohmann_dump_into(out, value);
+            return;
+        }
+        case json::value_t::array: {
+            out += '[';
+            bool first = true;
+            for (const auto& element : value) {
+                if (!first) out += ',';
+                first = false;
+                dump_into(out, element);
+            }
+            out += ']';
+            return;
+        }
+        case json::value_t::object: {
+            out += '{';
+            bool first = true;
+            for (auto it = value.begin(); it != value.end(); ++it) {
+                if (!first) out += ',';
+                first = false;
+                if (plain_ascii(it.key())) append_quoted(out, it.key());
+                else nlohmann_dump_into(out, json(it.key()));
+                out += ':';
+                dump_into(out, it.value());
+            }
+            out += '}';
+            return;
+        }
+        default: nlohmann_dump_into(out, value); return;  // float, binary, discarded
+    }
+}
+
+namespace {
 
 RpcFrame fail(int code, std::string message, json id = nullptr) {
     RpcFrame frame;

@@ -65,4 +65,8 @@ std::string rpc_error(const nlohmann::json& id, int code, std::string_view messa
                       const nlohmann::json& data = nullptr);
 std::string rpc_notification(std::string_view method, const nlohmann::json& params);
 
+// Appends value's compact serialization to out: the bytes of value.dump() with invalid UTF-8
+// replaced (error_handler_t::replace), without building a string of its own.
+void dump_into(std::string& out, const nlohmann::json& value);
+
 }  // namespace rapport::api

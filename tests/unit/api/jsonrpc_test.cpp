@@ -111,3 +111,61 @@ TEST_CASE("invalid UTF-8 in a result is replaced, not thrown", "[api][jsonrpc]")
     const std::string out = rpc_result(1, json{{"subject", std::string("caf\xe9")}});
     CHECK(json::parse(out)["result"]["subject"] == "caf\xef\xbf\xbd");
 }
+
+namespace {
+
+std::string nlohmann_bytes(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+std::string dumped(const json& v) {
+    std::string out = "prefix:";
+    dump_into(out, v);
+    return out;
+}
+
+// A random tree of every kind of value, with strings that are plain, need escapes, hold UTF-8
+// or hold broken UTF-8.
+json random_value(std::uint32_t& seed, int depth) {
+    auto next = [&seed] { return seed = seed * 1664525u + 1013904223u, seed >> 8; };
+    static const char* const strings[] = {"", "plain", "a\"b", "back\\slash", "tab\tnew\nline", "\x01\x1f\x7f",
+                                          "caf\xc3\xa9", "\xe2\x82\xac\xf0\x9d\x84\x9e", "bad \xff", "cut \xe2\x82",
+                                          "over \xc0\xaf", "sur \xed\xa0\x80", "/slash/"};
+    switch (next() % (depth > 3 ? 6 : 8)) {
+        case 0: return nullptr;
+        case 1: return next() % 2 == 0;
+        case 2: return -static_cast<std::int64_t>(next()) * 977;
+        case 3: return static_cast<std::uint64_t>(next()) << 40;
+        case 4: return static_cast<double>(next()) / 7.0;
+        case 5: return strings[next() % (sizeof strings / sizeof *strings)];
+        case 6: {
+            json a = json::array();
+            for (auto n = next() % 4; n > 0; --n) a.push_back(random_value(seed, depth + 1));
+            return a;
+        }
+        default: {
+            json o = json::object();
+            for (auto n = next() % 4; n > 0; --n)
+                o[strings[next() % (sizeof strings / sizeof *strings)]] = random_value(seed, depth + 1);
+            return o;
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("dump_into writes the bytes of nlohmann's dump, appended", "[api][jsonrpc]") {
+    for (const json& v : {json(nullptr), json(true), json(false), json(0), json(-1), json(INT64_MIN), json(INT64_MAX),
+                          json(UINT64_MAX), json(1.5), json(-0.0), json(1e300), json(0.1), json(""), json("plain"),
+                          json("quote\" back\\ /"), json("\b\f\n\r\t\x01\x1f\x7f"), json(std::string("nul\0x", 5)),
+                          json("\xc3\xa9\xe2\x82\xac"), json("\xff\xfe"), json::array(), json::object(),
+                          json::parse(R"({"b":[1,{"z":null,"a":"x"}],"a":{},"\u00e9":"k","q\"":1})"),
+                          json::binary({1, 2, 3})}) {
+        INFO(nlohmann_bytes(v));
+        CHECK(dumped(v) == "prefix:" + nlohmann_bytes(v));
+    }
+    std::uint32_t seed = 12345;
+    for (int i = 0; i < 2000; ++i) {
+        const json v = random_value(seed, 0);
+        INFO(nlohmann_bytes(v));
+        REQUIRE(dumped(v) == "prefix:" + nlohmann_bytes(v));
+    }
+}
