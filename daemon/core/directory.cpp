@@ -1,5 +1,9 @@
 #include "rapport/directory.hpp"
 
+#include <functional>
+#include <stdexcept>
+#include <string>
+
 #include "rapport/address.hpp"
 
 namespace rapport {
@@ -54,12 +58,27 @@ bool PublicDomains::contains(std::string_view domain) const {
 
 namespace {
 
-// FlatIndex values: an account's index in the high half, the contact's or domain's in the low.
-std::uint64_t pack(std::size_t account, std::size_t item) {
-    return static_cast<std::uint64_t>(account) << 32 | static_cast<std::uint32_t>(item);
+// FlatIndex values: 7 bits of the key's hash, then the account's index and the contact's or
+// domain's (28 bits each). A probe compares the hash bits first and reads the key only when
+// they agree: reading a key is a chain of cache misses into the rules (account, its contacts,
+// the address's text), and most slots a probe passes hold other keys.
+constexpr unsigned kIndexBits = 28;
+constexpr std::uint64_t kIndexMask = (std::uint64_t{1} << kIndexBits) - 1;
+constexpr unsigned kTagShift = 2 * kIndexBits;
+
+std::uint64_t tag_of(std::string_view key) {
+    // The top bits: FlatIndex picks the slot with the low ones.
+    return static_cast<std::uint64_t>(std::hash<std::string_view>{}(key)) >> 57;
 }
-std::size_t account_of(std::uint64_t v) { return static_cast<std::size_t>(v >> 32); }
-std::size_t item_of(std::uint64_t v) { return static_cast<std::size_t>(v & 0xFFFFFFFFu); }
+std::uint64_t pack(std::string_view key, std::size_t account, std::size_t item) {
+    if (account > kIndexMask || item > kIndexMask)
+        throw std::length_error("the rules hold more accounts, contacts or domains than the directory can index (" +
+                                std::to_string(kIndexMask + 1) + " each); split them into several rules files");
+    return tag_of(key) << kTagShift | static_cast<std::uint64_t>(account) << kIndexBits | item;
+}
+std::size_t account_of(std::uint64_t v) { return static_cast<std::size_t>(v >> kIndexBits & kIndexMask); }
+std::size_t item_of(std::uint64_t v) { return static_cast<std::size_t>(v & kIndexMask); }
+bool same_tag(std::uint64_t v, std::uint64_t tag) { return v >> kTagShift == tag; }
 
 }  // namespace
 
@@ -79,17 +98,32 @@ AccountDirectory::AccountDirectory(std::shared_ptr<const Rules> rules) : rules_(
     // parse_rules refuses duplicates, so the first claim is the only one.
     for (std::size_t a = 0; a < accounts.size(); ++a) {
         for (std::size_t c = 0; c < accounts[a].contacts.size(); ++c)
-            contacts_.insert(accounts[a].contacts[c].address, pack(a, c), contact_key);
+            contacts_.insert(accounts[a].contacts[c].address, pack(accounts[a].contacts[c].address.view(), a, c),
+                             contact_key);
         for (std::size_t d = 0; d < accounts[a].domains.size(); ++d)
-            account_domains_.insert(accounts[a].domains[d], pack(a, d), domain_key);
+            account_domains_.insert(accounts[a].domains[d], pack(accounts[a].domains[d], a, d), domain_key);
     }
     for (std::size_t p = 0; p < rules_->people.size(); ++p)
         for (const auto& address : rules_->people[p].addresses) people_.emplace(address, p);
     for (const auto& d : rules_->organization.domains) own_domains_.insert(d);
+    // The first of equal ids, as Rules::person's scan answers (parse_rules refuses duplicates).
+    for (const auto& p : rules_->people) people_by_id_.emplace(p.id, &p);
+    owners_.reserve(accounts.size());
+    for (const auto& a : accounts) owners_.push_back(person(a.owner));
+}
+
+const Person* AccountDirectory::person(std::string_view id) const {
+    const auto it = people_by_id_.find(id);
+    return it == people_by_id_.end() ? nullptr : it->second;
 }
 
 const Person* AccountDirectory::owner_of(const Account& account) const {
-    return rules_->person(account.owner);
+    // An account of these rules is found by its place; any other one by its owner's id.
+    const auto& accounts = rules_->accounts;
+    const std::less<const Account*> before;
+    if (!accounts.empty() && !before(&account, accounts.data()) && before(&account, accounts.data() + accounts.size()))
+        return owners_[static_cast<std::size_t>(&account - accounts.data())];
+    return person(account.owner);
 }
 
 Match AccountDirectory::lookup(std::string_view raw) const {
@@ -106,8 +140,9 @@ Match AccountDirectory::resolve(std::string_view raw) const {
     if (!parsed) return m;
     m.address = parsed->normalized();
     const auto& accounts = rules_->accounts;
-    if (auto found = contacts_.find(m.address, [&accounts](std::uint64_t v) {
-            return accounts[account_of(v)].contacts[item_of(v)].address.view();
+    // A slot whose hash bits differ answers an empty key, which equals no address.
+    if (auto found = contacts_.find(m.address, [&accounts, tag = tag_of(m.address)](std::uint64_t v) {
+            return same_tag(v, tag) ? accounts[account_of(v)].contacts[item_of(v)].address.view() : std::string_view();
         })) {
         const Account& account = accounts[account_of(*found)];
         m.kind = MatchKind::contact;
@@ -131,8 +166,8 @@ Match AccountDirectory::resolve(std::string_view raw) const {
             m.claimed_domain = *own;
             return m;
         }
-        if (auto found = account_domains_.find(suffix, [&accounts](std::uint64_t v) {
-                return std::string_view(accounts[account_of(v)].domains[item_of(v)]);
+        if (auto found = account_domains_.find(suffix, [&accounts, tag = tag_of(suffix)](std::uint64_t v) {
+                return same_tag(v, tag) ? std::string_view(accounts[account_of(v)].domains[item_of(v)]) : std::string_view();
             })) {
             const Account& account = accounts[account_of(*found)];
             m.kind = MatchKind::domain;

@@ -58,7 +58,9 @@ public:
     std::string explain(const Match& m) const;
     const Rules& rules() const { return *rules_; }
     const std::shared_ptr<const Rules>& rules_ptr() const { return rules_; }
+    // Both without a scan of the people: indexed when the directory is built.
     const Person* owner_of(const Account& account) const;
+    const Person* person(std::string_view id) const;
     const PublicDomains& public_domains() const { return public_; }
 
 private:
@@ -71,6 +73,8 @@ private:
     // Keys are views into *rules_ (kept alive by rules_), so a lookup probes them with a
     // string_view and allocates no key.
     std::unordered_map<std::string_view, std::size_t> people_;  // address -> person index
+    std::unordered_map<std::string_view, const Person*> people_by_id_;
+    std::vector<const Person*> owners_;  // by account index
     std::unordered_set<std::string_view> own_domains_;
 };
 
