@@ -168,6 +168,25 @@ TEST_CASE("compose.check texts: why each person is added names the recipient's m
     CHECK(advice.add_cc[0].reason == "Bob Rep owns Initech (initech.example is a domain of Initech (initech))");
 }
 
+TEST_CASE("compose.check with a long recipient list: the owner far down counts, each domain told once", "[compose]") {
+    const auto dir = make(R"({"enabled": true})");
+    ComposeInput input{"mia@vendor.example", {}, {}, {}};
+    for (int i = 0; i < 60; ++i) input.to.push_back("n" + std::to_string(i) + "@elsewhere.example");
+    input.cc = {"carl@acme.example", "carl@acme.example", "dora@acme.example"};
+    auto advice = check_compose(input, *dir);
+    REQUIRE(advice.add_cc.size() == 1);
+    CHECK(advice.add_cc[0].address == "bob@vendor.example");
+    std::vector<std::string> kinds, texts;
+    for (const auto& n : advice.notices) kinds.push_back(n.kind), texts.push_back(n.text);
+    // The account's own notices come with its first recipient.
+    CHECK(kinds == std::vector<std::string>{"domain", "reference", "domain"});
+    CHECK(texts[0].rfind("carl@acme.example is not", 0) == 0);
+    CHECK(texts[2].rfind("dora@acme.example is not", 0) == 0);
+    input.bcc = {"Robert <ROBERT@vendor.example>"};  // the owner, 64th on the message
+    advice = check_compose(input, *dir);
+    CHECK(advice.add_cc.empty());
+}
+
 TEST_CASE("rules: auto_cc keys are validated", "[compose][rules]") {
     auto r = parse_rules(rules_json(R"({"enabled": true, "off_for_roles": ["suport"], "team": "yes"})"), "rules.json");
     CHECK_FALSE(r.rules);
