@@ -97,6 +97,135 @@ bool valid_id(const json& id) { return id.is_string() || id.is_number() || id.is
 
 }  // namespace
 
+namespace {
+
+// Recursive descent over the subset parse_plain_json takes; false as soon as the text leaves it.
+class PlainJsonParser {
+public:
+    PlainJsonParser(std::string_view text, std::size_t max_depth)
+        : p_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
+
+    bool document(json& out) {
+        skip_space();
+        if (!value(out, 0)) return false;
+        skip_space();
+        return p_ == end_;
+    }
+
+private:
+    void skip_space() {
+        while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+    }
+
+    bool literal(std::string_view word) {
+        if (static_cast<std::size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
+        p_ += word.size();
+        return true;
+    }
+
+    bool value(json& out, std::size_t depth) {
+        if (p_ == end_) return false;
+        switch (*p_) {
+            case '{': return object(out, depth + 1);
+            case '[': return array(out, depth + 1);
+            case '"': {
+                std::string s;
+                if (!string(s)) return false;
+                out = std::move(s);
+                return true;
+            }
+            case 't': return literal("true") && (out = true, true);
+            case 'f': return literal("false") && (out = false, true);
+            case 'n': return literal("null") && (out = nullptr, true);
+            default: return number(out);
+        }
+    }
+
+    // Printable ASCII up to the closing quote; a backslash or any other byte is not plain.
+    bool string(std::string& out) {
+        const char* start = ++p_;
+        while (p_ != end_) {
+            const auto c = static_cast<unsigned char>(*p_);
+            if (c == '"') {
+                out.assign(start, p_);
+                ++p_;
+                return true;
+            }
+            if (c < 0x20 || c >= 0x80 || c == '\\') return false;
+            ++p_;
+        }
+        return false;
+    }
+
+    // -?(0|[1-9][0-9]*) with at most 18 digits and neither fraction nor exponent: exact in an
+    // int64, and json::parse stores it unsigned unless it is negative.
+    bool number(json& out) {
+        const bool negative = *p_ == '-';
+        if (negative) ++p_;
+        const char* digits = p_;
+        std::uint64_t v = 0;
+        while (p_ != end_ && *p_ >= '0' && *p_ <= '9') v = v * 10 + static_cast<std::uint64_t>(*p_++ - '0');
+        const auto n = p_ - digits;
+        if (n == 0 || n > 18 || (n > 1 && *digits == '0')) return false;
+        if (p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;
+        if (negative) out = -static_cast<std::int64_t>(v);
+        else out = v;
+        return true;
+    }
+
+    bool array(json& out, std::size_t depth) {
+        if (depth > max_depth_) return false;
+        ++p_;
+        out = json::array();
+        skip_space();
+        if (p_ != end_ && *p_ == ']') return ++p_, true;
+        for (;;) {
+            skip_space();
+            out.push_back(nullptr);
+            if (!value(out.back(), depth)) return false;
+            skip_space();
+            if (p_ == end_) return false;
+            if (*p_ == ']') return ++p_, true;
+            if (*p_++ != ',') return false;
+        }
+    }
+
+    bool object(json& out, std::size_t depth) {
+        if (depth > max_depth_) return false;
+        ++p_;
+        out = json::object();
+        skip_space();
+        if (p_ != end_ && *p_ == '}') return ++p_, true;
+        for (;;) {
+            skip_space();
+            std::string key;
+            if (p_ == end_ || *p_ != '"' || !string(key)) return false;
+            skip_space();
+            if (p_ == end_ || *p_++ != ':') return false;
+            skip_space();
+            // A repeated key keeps the last value, as json::parse does.
+            if (!value(out[key], depth)) return false;
+            skip_space();
+            if (p_ == end_) return false;
+            if (*p_ == '}') return ++p_, true;
+            if (*p_++ != ',') return false;
+        }
+    }
+
+    const char* p_;
+    const char* end_;
+    std::size_t max_depth_;
+};
+
+}  // namespace
+
+bool parse_plain_json(std::string_view text, std::size_t max_depth, json& out) {
+    json value;
+    if (!PlainJsonParser(text, max_depth).document(value)) return false;
+    out = std::move(value);
+    return true;
+}
+
 std::size_t json_nesting_depth(std::string_view text, std::size_t stop_at) {
     std::size_t depth = 0, deepest = 0;
     bool in_string = false, escaped = false;
@@ -128,10 +257,14 @@ std::size_t json_nesting_depth(std::string_view text, std::size_t stop_at) {
 
 RpcFrame parse_rpc_frame(std::string_view text, const RpcLimits& limits) {
     if (text.size() > limits.max_frame_bytes) return fail(rpc_code::invalid_request, "frame too large");
-    if (json_nesting_depth(text, limits.max_depth) > limits.max_depth)
-        return fail(rpc_code::invalid_request, "nesting too deep");
-
-    json value = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+    json value;
+    // Plain text parses without the depth scan: the plain parser bounds the depth itself, and
+    // on text it takes (valid, no escapes) it counts the brackets the scan would count.
+    if (!parse_plain_json(text, limits.max_depth, value)) {
+        if (json_nesting_depth(text, limits.max_depth) > limits.max_depth)
+            return fail(rpc_code::invalid_request, "nesting too deep");
+        value = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+    }
     if (value.is_discarded()) return fail(rpc_code::parse_error, "parse error");
     if (value.is_array()) return fail(rpc_code::invalid_request, "batch requests are not supported");
     if (!value.is_object()) return fail(rpc_code::invalid_request, "request must be an object");
@@ -152,7 +285,7 @@ RpcFrame parse_rpc_frame(std::string_view text, const RpcLimits& limits) {
     RpcRequest request;
     request.is_notification = !has_id;
     request.id = std::move(id);
-    request.method = method->get<std::string>();
+    request.method = std::move(method->get_ref<std::string&>());
     const auto params = value.find("params");
     if (params != value.end()) {
         if (!params->is_object() && !params->is_array())
