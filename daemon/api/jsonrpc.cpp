@@ -204,7 +204,7 @@ private:
             if (p_ == end_ || *p_++ != ':') return false;
             skip_space();
             // A repeated key keeps the last value, as json::parse does.
-            if (!value(out[key], depth)) return false;
+            if (!value(out[std::move(key)], depth)) return false;
             skip_space();
             if (p_ == end_) return false;
             if (*p_ == '}') return ++p_, true;
