@@ -15,6 +15,7 @@ bool has(const std::vector<std::string>& v, std::string_view s) { return std::fi
 // a hash set, so a long recipient list does not turn quadratic.
 class AddressSet {
 public:
+    explicit AddressSet(std::size_t expected) { small_.reserve(std::min(expected, kSmall)); }
     bool contains(std::string_view a) const {
         return large_.empty() ? std::find(small_.begin(), small_.end(), a) != small_.end() : large_.count(a) > 0;
     }
@@ -64,9 +65,11 @@ ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDire
     // of their addresses.
     std::vector<Match> matches;
     matches.reserve(input.to.size() + input.cc.size() + input.bcc.size());
-    AddressSet present;  // everyone already on the message
+    // Everyone already on the message: the sender, the recipients and a few added to Cc.
+    AddressSet present(matches.capacity() + 4);
     if (!sender.address.empty()) present.insert(sender.address);
     std::vector<const Match*> customer_matches;
+    customer_matches.reserve(matches.capacity());
     for (const auto* list : {&input.to, &input.cc, &input.bcc}) {
         for (const auto& raw : *list) {
             Match m = directory.match(raw);
@@ -86,9 +89,11 @@ ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDire
 
     // What the mail told about the contacts being written to: each once.
     if (states) {
-        AddressSet told;
+        AddressSet told(customer_matches.size());
         std::vector<const Match*> contacts;
         std::vector<std::string> addresses;
+        contacts.reserve(customer_matches.size());
+        addresses.reserve(customer_matches.size());
         for (const Match* match : customer_matches) {
             const Match& m = *match;
             if (m.kind != MatchKind::contact || !told.insert(m.address)) continue;
@@ -110,7 +115,8 @@ ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDire
     }
 
     std::vector<const Account*> seen_accounts;
-    AddressSet domain_told;
+    seen_accounts.reserve(customer_matches.size());
+    AddressSet domain_told(customer_matches.size());
     for (const Match* match : customer_matches) {
         const Match& m = *match;
         const Account& account = *m.account;
