@@ -1,6 +1,7 @@
 #include "rapport/compose_check.hpp"
 
 #include <algorithm>
+#include <initializer_list>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_set>
@@ -9,6 +10,16 @@ namespace rapport {
 namespace {
 
 bool has(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+// A sentence of several parts in one allocation (a chain of + regrows the string as it goes).
+std::string concat(std::initializer_list<std::string_view> parts) {
+    std::size_t size = 0;
+    for (const auto part : parts) size += part.size();
+    std::string out;
+    out.reserve(size);
+    for (const auto part : parts) out += part;
+    return out;
+}
 
 // A set of addresses held as views (into the matches and the rules, which outlive it): a
 // message names a few, searched in order without allocating per address; past a few dozen,
@@ -125,8 +136,8 @@ ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDire
         // Not to the owner: writing to new people at their own accounts is their job.
         if (m.kind == MatchKind::domain && !sender_is_owner && domain_told.insert(m.address))
             advice.notices.push_back({"domain", account.id,
-                                      m.address + " is not a listed contact of " + account.name +
-                                          "; it matches the account only by its domain. Check the recipient."});
+                                      concat({m.address, " is not a listed contact of ", account.name,
+                                              "; it matches the account only by its domain. Check the recipient."})});
         if (std::find(seen_accounts.begin(), seen_accounts.end(), &account) != seen_accounts.end()) continue;
         seen_accounts.push_back(&account);
         const bool sender_in_team =
@@ -141,7 +152,7 @@ ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDire
                 if (p.addresses.empty() || is_sender(p) || is_present(p)) return;
                 if (match_reason.empty()) match_reason = directory.explain(m);
                 advice.add_cc.push_back({p.addresses.front(), p.name, account.id,
-                                         p.name + relation + account.name + after + " (" + match_reason + ")", role});
+                                         concat({p.name, relation, account.name, after, " (", match_reason, ")"}), role});
                 present.insert(p.addresses.front());
             };
             if (owner) add(*owner, "owner", " owns ", "");

@@ -1,6 +1,7 @@
 #include "rapport/directory.hpp"
 
 #include <functional>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 
@@ -57,6 +58,16 @@ bool PublicDomains::contains(std::string_view domain) const {
 }
 
 namespace {
+
+// A sentence of several parts in one allocation (a chain of + regrows the string as it goes).
+std::string concat(std::initializer_list<std::string_view> parts) {
+    std::size_t size = 0;
+    for (const auto part : parts) size += part.size();
+    std::string out;
+    out.reserve(size);
+    for (const auto part : parts) out += part;
+    return out;
+}
 
 // FlatIndex values: 7 bits of the key's hash, then the account's index and the contact's or
 // domain's (28 bits each). A probe compares the hash bits first and reads the key only when
@@ -185,28 +196,28 @@ Match AccountDirectory::resolve(std::string_view raw) const {
 std::string AccountDirectory::explain(const Match& m) const {
     if (m.address.empty()) return "not a mail address";
     // normalized() is local@domain and a normalised domain has no '@'.
-    const std::string domain = m.address.substr(m.address.rfind('@') + 1);
+    const std::string_view domain = std::string_view(m.address).substr(m.address.rfind('@') + 1);
+    const std::string_view organization = rules_->organization.name;
     switch (m.kind) {
         case MatchKind::contact:
-            return m.address + " is listed as a contact of " + m.account->name + " (" + m.account->id + ")";
+            return concat({m.address, " is listed as a contact of ", m.account->name, " (", m.account->id, ")"});
         case MatchKind::internal:
             if (m.person)
-                return m.address + " is an address of " + m.person->name + " (" + m.person->id +
-                       "), one of your organisation's people";
+                return concat({m.address, " is an address of ", m.person->name, " (", m.person->id,
+                               "), one of your organisation's people"});
             return m.claimed_domain == domain
-                       ? domain + " is one of " + rules_->organization.name + "'s own domains"
-                       : domain + " is a subdomain of " + std::string(m.claimed_domain) + ", one of " +
-                             rules_->organization.name + "'s own domains";
+                       ? concat({domain, " is one of ", organization, "'s own domains"})
+                       : concat({domain, " is a subdomain of ", m.claimed_domain, ", one of ", organization, "'s own domains"});
         case MatchKind::domain:
             return m.claimed_domain == domain
-                       ? domain + " is a domain of " + m.account->name + " (" + m.account->id + ")"
-                       : domain + " is a subdomain of " + std::string(m.claimed_domain) + ", a domain of " +
-                             m.account->name + " (" + m.account->id + ")";
+                       ? concat({domain, " is a domain of ", m.account->name, " (", m.account->id, ")"})
+                       : concat({domain, " is a subdomain of ", m.claimed_domain, ", a domain of ", m.account->name, " (",
+                                 m.account->id, ")"});
         case MatchKind::none: break;
     }
     if (public_.contains(domain))
-        return domain + " is a public mail domain; addresses there match only when listed as contacts";
-    return domain + " belongs to no account and is not one of your organisation's domains";
+        return concat({domain, " is a public mail domain; addresses there match only when listed as contacts"});
+    return concat({domain, " belongs to no account and is not one of your organisation's domains"});
 }
 
 }  // namespace rapport
