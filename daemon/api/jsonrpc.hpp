@@ -54,6 +54,14 @@ struct RpcFrame {
 
 RpcFrame parse_rpc_frame(std::string_view text, const RpcLimits& limits = {});
 
+// The JSON clients send as a rule, parsed without nlohmann's lexer (which copies every
+// character twice, once for the value and once for its error messages): objects, arrays, true,
+// false, null, integers of up to 18 digits and strings of printable ASCII without escapes,
+// nested at most max_depth deep. On such text, out becomes what json::parse gives, number
+// types included (unsigned when not negative), and true is returned; on anything else (floats,
+// escapes, other bytes, invalid JSON) it returns false and the caller asks json::parse.
+bool parse_plain_json(std::string_view text, std::size_t max_depth, nlohmann::json& out);
+
 // Deepest nesting of arrays/objects in text (strings are skipped), or stop_at+1 as soon as it
 // exceeds stop_at. Meaningful for valid JSON; harmless on anything else.
 std::size_t json_nesting_depth(std::string_view text, std::size_t stop_at);
@@ -64,5 +72,9 @@ std::string rpc_result(const nlohmann::json& id, const nlohmann::json& result);
 std::string rpc_error(const nlohmann::json& id, int code, std::string_view message,
                       const nlohmann::json& data = nullptr);
 std::string rpc_notification(std::string_view method, const nlohmann::json& params);
+
+// Appends value's compact serialization to out: the bytes of value.dump() with invalid UTF-8
+// replaced (error_handler_t::replace), without building a string of its own.
+void dump_into(std::string& out, const nlohmann::json& value);
 
 }  // namespace rapport::api

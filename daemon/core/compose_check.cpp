@@ -1,13 +1,53 @@
 #include "rapport/compose_check.hpp"
 
 #include <algorithm>
+#include <initializer_list>
 #include <stdexcept>
+#include <string_view>
 #include <unordered_set>
 
 namespace rapport {
 namespace {
 
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+// A sentence of several parts in one allocation (a chain of + regrows the string as it goes).
+std::string concat(std::initializer_list<std::string_view> parts) {
+    std::size_t size = 0;
+    for (const auto part : parts) size += part.size();
+    std::string out;
+    out.reserve(size);
+    for (const auto part : parts) out += part;
+    return out;
+}
+
+// A set of addresses held as views (into the matches and the rules, which outlive it): a
+// message names a few, searched in order without allocating per address; past a few dozen,
+// a hash set, so a long recipient list does not turn quadratic.
+class AddressSet {
+public:
+    explicit AddressSet(std::size_t expected) { small_.reserve(std::min(expected, kSmall)); }
+    bool contains(std::string_view a) const {
+        return large_.empty() ? std::find(small_.begin(), small_.end(), a) != small_.end() : large_.count(a) > 0;
+    }
+    // False when a was there already.
+    bool insert(std::string_view a) {
+        if (!large_.empty()) return large_.insert(a).second;
+        if (std::find(small_.begin(), small_.end(), a) != small_.end()) return false;
+        if (small_.size() < kSmall) {
+            small_.push_back(a);
+            return true;
+        }
+        large_.insert(small_.begin(), small_.end());
+        small_.clear();
+        return large_.insert(a).second;
+    }
+
+private:
+    static constexpr std::size_t kSmall = 32;
+    std::vector<std::string_view> small_;
+    std::unordered_set<std::string_view> large_;
+};
 
 }  // namespace
 
@@ -26,37 +66,48 @@ ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDire
     ComposeAdvice advice;
     const auto& rules = directory.rules();
     const auto& auto_cc = rules.rules.auto_cc;
-    const Match sender = directory.lookup(input.from);
+    // match(), not lookup(): a reason is shown only for the additions, built below for those.
+    const Match sender = directory.match(input.from);
     const Person* sender_person = sender.person;
     // Auto-cc is off for some senders by role (e.g. support's routine mail).
     const bool sender_role_off = sender_person && has(auto_cc.off_for_roles, sender_person->role);
 
-    std::unordered_set<std::string> present;  // everyone already on the message
+    // Every recipient's match, in a vector that never reallocates: the sets below hold views
+    // of their addresses.
+    std::vector<Match> matches;
+    matches.reserve(input.to.size() + input.cc.size() + input.bcc.size());
+    // Everyone already on the message: the sender, the recipients and a few added to Cc.
+    AddressSet present(matches.capacity() + 4);
     if (!sender.address.empty()) present.insert(sender.address);
-    std::vector<Match> customer_matches;
+    std::vector<const Match*> customer_matches;
+    customer_matches.reserve(matches.capacity());
     for (const auto* list : {&input.to, &input.cc, &input.bcc}) {
         for (const auto& raw : *list) {
-            Match m = directory.lookup(raw);
+            Match m = directory.match(raw);
             if (m.address.empty()) {
                 advice.notices.push_back({"unknown_address", "", "\"" + raw + "\" is not a mail address."});
                 continue;
             }
-            present.insert(m.address);
-            if (m.account) customer_matches.push_back(std::move(m));
+            matches.push_back(std::move(m));
+            present.insert(matches.back().address);
+            if (matches.back().account) customer_matches.push_back(&matches.back());
         }
     }
     auto is_present = [&](const Person& p) {
-        return std::any_of(p.addresses.begin(), p.addresses.end(), [&](const std::string& a) { return present.count(a) > 0; });
+        return std::any_of(p.addresses.begin(), p.addresses.end(), [&](const std::string& a) { return present.contains(a); });
     };
     auto is_sender = [&](const Person& p) { return has(p.addresses, sender.address); };
 
     // What the mail told about the contacts being written to: each once.
     if (states) {
-        std::unordered_set<std::string> told;
+        AddressSet told(customer_matches.size());
         std::vector<const Match*> contacts;
         std::vector<std::string> addresses;
-        for (const auto& m : customer_matches) {
-            if (m.kind != MatchKind::contact || !told.insert(m.address).second) continue;
+        contacts.reserve(customer_matches.size());
+        addresses.reserve(customer_matches.size());
+        for (const Match* match : customer_matches) {
+            const Match& m = *match;
+            if (m.kind != MatchKind::contact || !told.insert(m.address)) continue;
             contacts.push_back(&m);
             addresses.push_back(m.address);
         }
@@ -74,35 +125,40 @@ ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDire
         }
     }
 
-    std::vector<std::string> seen_accounts;
-    std::unordered_set<std::string> domain_told;
-    for (const auto& m : customer_matches) {
+    std::vector<const Account*> seen_accounts;
+    seen_accounts.reserve(customer_matches.size());
+    AddressSet domain_told(customer_matches.size());
+    for (const Match* match : customer_matches) {
+        const Match& m = *match;
         const Account& account = *m.account;
         const Person* owner = directory.owner_of(account);
         const bool sender_is_owner = owner && is_sender(*owner);
         // Not to the owner: writing to new people at their own accounts is their job.
-        if (m.kind == MatchKind::domain && !sender_is_owner && domain_told.insert(m.address).second)
+        if (m.kind == MatchKind::domain && !sender_is_owner && domain_told.insert(m.address))
             advice.notices.push_back({"domain", account.id,
-                                      m.address + " is not a listed contact of " + account.name +
-                                          "; it matches the account only by its domain. Check the recipient."});
-        if (has(seen_accounts, account.id)) continue;
-        seen_accounts.push_back(account.id);
+                                      concat({m.address, " is not a listed contact of ", account.name,
+                                              "; it matches the account only by its domain. Check the recipient."})});
+        if (std::find(seen_accounts.begin(), seen_accounts.end(), &account) != seen_accounts.end()) continue;
+        seen_accounts.push_back(&account);
         const bool sender_in_team =
             std::any_of(account.team.begin(), account.team.end(), [&](const std::string& id) {
-                const Person* p = rules.person(id);
+                const Person* p = directory.person(id);
                 return p && is_sender(*p);
             });
         if (auto_cc.enabled && account.auto_cc && !sender_role_off) {
-            auto add = [&](const Person& p, const std::string& role, const std::string& why) {
+            std::string match_reason;  // why m matched, composed only once someone is added for it
+            // why: "<name><relation><account name><after> (<match reason>)"
+            auto add = [&](const Person& p, const char* role, const char* relation, const char* after) {
                 if (p.addresses.empty() || is_sender(p) || is_present(p)) return;
-                advice.add_cc.push_back({p.addresses.front(), p.name, account.id, why, role});
+                if (match_reason.empty()) match_reason = directory.explain(m);
+                advice.add_cc.push_back({p.addresses.front(), p.name, account.id,
+                                         concat({p.name, relation, account.name, after, " (", match_reason, ")"}), role});
                 present.insert(p.addresses.front());
             };
-            if (owner) add(*owner, "owner", owner->name + " owns " + account.name + " (" + m.reason + ")");
+            if (owner) add(*owner, "owner", " owns ", "");
             if (auto_cc.team)
                 for (const auto& id : account.team)
-                    if (const Person* p = rules.person(id))
-                        add(*p, "team", p->name + " is on " + account.name + "'s team (" + m.reason + ")");
+                    if (const Person* p = directory.person(id)) add(*p, "team", " is on ", "'s team");
         }
         // Told to the owner too: the competitor's delivery date is what their follow-up hangs on.
         if (account.stage == Stage::lost) {
@@ -115,7 +171,7 @@ ComposeAdvice check_compose_batched(const ComposeInput& input, const AccountDire
             advice.notices.push_back({"lost", account.id, text + "."});
         }
         if (sender_is_owner) continue;  // the owner needs no reminder of whose account it is
-        const std::string owner_name = owner ? owner->name : account.owner;
+        const std::string& owner_name = owner ? owner->name : account.owner;
         if (account.reference)
             advice.notices.push_back({"reference", account.id,
                                       account.name + " is a reference customer owned by " + owner_name +

@@ -1,5 +1,10 @@
 #include "rapport/directory.hpp"
 
+#include <functional>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+
 #include "rapport/address.hpp"
 
 namespace rapport {
@@ -54,12 +59,37 @@ bool PublicDomains::contains(std::string_view domain) const {
 
 namespace {
 
-// FlatIndex values: an account's index in the high half, the contact's or domain's in the low.
-std::uint64_t pack(std::size_t account, std::size_t item) {
-    return static_cast<std::uint64_t>(account) << 32 | static_cast<std::uint32_t>(item);
+// A sentence of several parts in one allocation (a chain of + regrows the string as it goes).
+std::string concat(std::initializer_list<std::string_view> parts) {
+    std::size_t size = 0;
+    for (const auto part : parts) size += part.size();
+    std::string out;
+    out.reserve(size);
+    for (const auto part : parts) out += part;
+    return out;
 }
-std::size_t account_of(std::uint64_t v) { return static_cast<std::size_t>(v >> 32); }
-std::size_t item_of(std::uint64_t v) { return static_cast<std::size_t>(v & 0xFFFFFFFFu); }
+
+// FlatIndex values: 7 bits of the key's hash, then the account's index and the contact's or
+// domain's (28 bits each). A probe compares the hash bits first and reads the key only when
+// they agree: reading a key is a chain of cache misses into the rules (account, its contacts,
+// the address's text), and most slots a probe passes hold other keys.
+constexpr unsigned kIndexBits = 28;
+constexpr std::uint64_t kIndexMask = (std::uint64_t{1} << kIndexBits) - 1;
+constexpr unsigned kTagShift = 2 * kIndexBits;
+
+std::uint64_t tag_of(std::string_view key) {
+    // The top bits: FlatIndex picks the slot with the low ones.
+    return static_cast<std::uint64_t>(std::hash<std::string_view>{}(key)) >> 57;
+}
+std::uint64_t pack(std::string_view key, std::size_t account, std::size_t item) {
+    if (account > kIndexMask || item > kIndexMask)
+        throw std::length_error("the rules hold more accounts, contacts or domains than the directory can index (" +
+                                std::to_string(kIndexMask + 1) + " each); split them into several rules files");
+    return tag_of(key) << kTagShift | static_cast<std::uint64_t>(account) << kIndexBits | item;
+}
+std::size_t account_of(std::uint64_t v) { return static_cast<std::size_t>(v >> kIndexBits & kIndexMask); }
+std::size_t item_of(std::uint64_t v) { return static_cast<std::size_t>(v & kIndexMask); }
+bool same_tag(std::uint64_t v, std::uint64_t tag) { return v >> kTagShift == tag; }
 
 }  // namespace
 
@@ -79,88 +109,115 @@ AccountDirectory::AccountDirectory(std::shared_ptr<const Rules> rules) : rules_(
     // parse_rules refuses duplicates, so the first claim is the only one.
     for (std::size_t a = 0; a < accounts.size(); ++a) {
         for (std::size_t c = 0; c < accounts[a].contacts.size(); ++c)
-            contacts_.insert(accounts[a].contacts[c].address, pack(a, c), contact_key);
+            contacts_.insert(accounts[a].contacts[c].address, pack(accounts[a].contacts[c].address.view(), a, c),
+                             contact_key);
         for (std::size_t d = 0; d < accounts[a].domains.size(); ++d)
-            account_domains_.insert(accounts[a].domains[d], pack(a, d), domain_key);
+            account_domains_.insert(accounts[a].domains[d], pack(accounts[a].domains[d], a, d), domain_key);
     }
     for (std::size_t p = 0; p < rules_->people.size(); ++p)
         for (const auto& address : rules_->people[p].addresses) people_.emplace(address, p);
     for (const auto& d : rules_->organization.domains) own_domains_.insert(d);
+    // The first of equal ids, as Rules::person's scan answers (parse_rules refuses duplicates).
+    for (const auto& p : rules_->people) people_by_id_.emplace(p.id, &p);
+    owners_.reserve(accounts.size());
+    for (const auto& a : accounts) owners_.push_back(person(a.owner));
+}
+
+const Person* AccountDirectory::person(std::string_view id) const {
+    const auto it = people_by_id_.find(id);
+    return it == people_by_id_.end() ? nullptr : it->second;
 }
 
 const Person* AccountDirectory::owner_of(const Account& account) const {
-    return rules_->person(account.owner);
+    // An account of these rules is found by its place; any other one by its owner's id.
+    const auto& accounts = rules_->accounts;
+    const std::less<const Account*> before;
+    if (!accounts.empty() && !before(&account, accounts.data()) && before(&account, accounts.data() + accounts.size()))
+        return owners_[static_cast<std::size_t>(&account - accounts.data())];
+    return person(account.owner);
 }
 
-Match AccountDirectory::lookup(std::string_view raw) const { return resolve(raw, true); }
+Match AccountDirectory::lookup(std::string_view raw) const {
+    Match m = resolve(raw);
+    m.reason = explain(m);
+    return m;
+}
 
-Match AccountDirectory::match(std::string_view raw) const { return resolve(raw, false); }
+Match AccountDirectory::match(std::string_view raw) const { return resolve(raw); }
 
-Match AccountDirectory::resolve(std::string_view raw, bool explain) const {
+Match AccountDirectory::resolve(std::string_view raw) const {
     Match m;
     auto parsed = parse_address(raw);
-    if (!parsed) {
-        if (explain) m.reason = "not a mail address";
-        return m;
-    }
+    if (!parsed) return m;
     m.address = parsed->normalized();
     const auto& accounts = rules_->accounts;
-    if (auto found = contacts_.find(m.address, [&accounts](std::uint64_t v) {
-            return accounts[account_of(v)].contacts[item_of(v)].address.view();
+    // A slot whose hash bits differ answers an empty key, which equals no address.
+    if (auto found = contacts_.find(m.address, [&accounts, tag = tag_of(m.address)](std::uint64_t v) {
+            return same_tag(v, tag) ? accounts[account_of(v)].contacts[item_of(v)].address.view() : std::string_view();
         })) {
         const Account& account = accounts[account_of(*found)];
         m.kind = MatchKind::contact;
         m.account = &account;
         m.contact = &account.contacts[item_of(*found)];
-        if (explain) m.reason = m.address + " is listed as a contact of " + account.name + " (" + account.id + ")";
         return m;
     }
     if (auto it = people_.find(m.address); it != people_.end()) {
         m.kind = MatchKind::internal;
         m.person = &rules_->people[it->second];
-        if (explain) m.reason = m.address + " is an address of " + m.person->name + " (" + m.person->id +
-                   "), one of your organisation's people";
         return m;
     }
     const std::string& domain = parsed->domain;
-    if (public_.contains(domain)) {
-        if (explain) m.reason = domain + " is a public mail domain; addresses there match only when listed as contacts";
-        return m;
-    }
+    if (public_.contains(domain)) return m;
     // Walk from the full domain to its parents: the most specific claim wins, so a subsidiary
     // listed as its own account beats its parent company.
     std::string_view suffix = domain;
     while (!suffix.empty()) {
-        if (own_domains_.count(suffix)) {
+        if (auto own = own_domains_.find(suffix); own != own_domains_.end()) {
             m.kind = MatchKind::internal;
-            if (!explain) return m;
-            const std::string key(suffix);
-            m.reason = suffix == domain
-                           ? domain + " is one of " + rules_->organization.name + "'s own domains"
-                           : domain + " is a subdomain of " + key + ", one of " +
-                                 rules_->organization.name + "'s own domains";
+            m.claimed_domain = *own;
             return m;
         }
-        if (auto found = account_domains_.find(suffix, [&accounts](std::uint64_t v) {
-                return std::string_view(accounts[account_of(v)].domains[item_of(v)]);
+        if (auto found = account_domains_.find(suffix, [&accounts, tag = tag_of(suffix)](std::uint64_t v) {
+                return same_tag(v, tag) ? std::string_view(accounts[account_of(v)].domains[item_of(v)]) : std::string_view();
             })) {
             const Account& account = accounts[account_of(*found)];
             m.kind = MatchKind::domain;
             m.account = &account;
-            if (!explain) return m;
-            const std::string key(suffix);
-            m.reason = suffix == domain
-                           ? domain + " is a domain of " + account.name + " (" + account.id + ")"
-                           : domain + " is a subdomain of " + key + ", a domain of " + account.name +
-                                 " (" + account.id + ")";
+            m.claimed_domain = account.domains[item_of(*found)];
             return m;
         }
         const auto dot = suffix.find('.');
         if (dot == std::string_view::npos) break;
         suffix.remove_prefix(dot + 1);
     }
-    if (explain) m.reason = domain + " belongs to no account and is not one of your organisation's domains";
     return m;
+}
+
+std::string AccountDirectory::explain(const Match& m) const {
+    if (m.address.empty()) return "not a mail address";
+    // normalized() is local@domain and a normalised domain has no '@'.
+    const std::string_view domain = std::string_view(m.address).substr(m.address.rfind('@') + 1);
+    const std::string_view organization = rules_->organization.name;
+    switch (m.kind) {
+        case MatchKind::contact:
+            return concat({m.address, " is listed as a contact of ", m.account->name, " (", m.account->id, ")"});
+        case MatchKind::internal:
+            if (m.person)
+                return concat({m.address, " is an address of ", m.person->name, " (", m.person->id,
+                               "), one of your organisation's people"});
+            return m.claimed_domain == domain
+                       ? concat({domain, " is one of ", organization, "'s own domains"})
+                       : concat({domain, " is a subdomain of ", m.claimed_domain, ", one of ", organization, "'s own domains"});
+        case MatchKind::domain:
+            return m.claimed_domain == domain
+                       ? concat({domain, " is a domain of ", m.account->name, " (", m.account->id, ")"})
+                       : concat({domain, " is a subdomain of ", m.claimed_domain, ", a domain of ", m.account->name, " (",
+                                 m.account->id, ")"});
+        case MatchKind::none: break;
+    }
+    if (public_.contains(domain))
+        return concat({domain, " is a public mail domain; addresses there match only when listed as contacts"});
+    return concat({domain, " belongs to no account and is not one of your organisation's domains"});
 }
 
 }  // namespace rapport

@@ -80,6 +80,13 @@ const Account& account_param(const json& params, RpcBackend& backend) {
     return *account;
 }
 
+// Adds a member to an object at the end of its (sorted) map: with keys given in order, the map
+// places each without a search. Out of order it is still right, only slower.
+void append_member(json& object, const char* key, json value) {
+    auto& members = object.get_ref<json::object_t&>();
+    members.emplace_hint(members.end(), key, std::move(value));
+}
+
 json person_json(const Person* p) {
     if (!p) return nullptr;
     return {{"id", p->id}, {"name", p->name}, {"addresses", p->addresses}};
@@ -151,27 +158,30 @@ json compose(const json& params, RpcBackend& backend) {
         for (auto& f : backend.address_facts(queries)) out.push_back(std::move(f.state));
         return out;
     });
-    // The advice's strings are moved into the reply, not copied: fewer allocations per request.
+    // The advice's strings are moved into the reply, not copied, and the members are written in
+    // key order: fewer allocations and no searching of the maps per request.
     json add = json::array(), notices = json::array();
+    add.get_ref<json::array_t&>().reserve(advice.add_cc.size());
+    notices.get_ref<json::array_t&>().reserve(advice.notices.size());
     for (auto& c : advice.add_cc) {
         json o = json::object();
-        o["address"] = std::move(c.address);
-        o["name"] = std::move(c.name);
-        o["account"] = std::move(c.account);
-        o["reason"] = std::move(c.reason);
-        o["role"] = std::move(c.role);
+        append_member(o, "account", std::move(c.account));
+        append_member(o, "address", std::move(c.address));
+        append_member(o, "name", std::move(c.name));
+        append_member(o, "reason", std::move(c.reason));
+        append_member(o, "role", std::move(c.role));
         add.push_back(std::move(o));
     }
     for (auto& n : advice.notices) {
         json o = json::object();
-        o["kind"] = std::move(n.kind);
-        o["account"] = n.account.empty() ? json(nullptr) : json(std::move(n.account));
-        o["text"] = std::move(n.text);
+        append_member(o, "account", n.account.empty() ? json(nullptr) : json(std::move(n.account)));
+        append_member(o, "kind", std::move(n.kind));
+        append_member(o, "text", std::move(n.text));
         notices.push_back(std::move(o));
     }
     json result = json::object();
-    result["add_cc"] = std::move(add);
-    result["notices"] = std::move(notices);
+    append_member(result, "add_cc", std::move(add));
+    append_member(result, "notices", std::move(notices));
     return result;
 }
 

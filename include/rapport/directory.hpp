@@ -24,7 +24,11 @@ struct Match {
     const Account* account = nullptr;  // contact or domain matches
     const Contact* contact = nullptr;  // contact matches
     const Person* person = nullptr;    // internal matches that name a person
-    std::string reason;                // one sentence: why this answer
+    // The organisation's or the account's domain that claimed the address (a parent of its
+    // domain for subdomains); empty for contact, person and unmatched answers. A view into the
+    // directory's rules.
+    std::string_view claimed_domain;
+    std::string reason;                // one sentence: why this answer (lookup() only)
 };
 
 class PublicDomains {
@@ -49,13 +53,18 @@ public:
     // For the scan's hot path, which looks up every address of every message and never shows
     // why; composing the sentence was most of a lookup's cost.
     Match match(std::string_view address) const;
+    // The reason sentence lookup() gives, for an answer of match(): for callers that show why
+    // only for some of the addresses they look up (compose.check: those that add someone).
+    std::string explain(const Match& m) const;
     const Rules& rules() const { return *rules_; }
     const std::shared_ptr<const Rules>& rules_ptr() const { return rules_; }
+    // Both without a scan of the people: indexed when the directory is built.
     const Person* owner_of(const Account& account) const;
+    const Person* person(std::string_view id) const;
     const PublicDomains& public_domains() const { return public_; }
 
 private:
-    Match resolve(std::string_view address, bool explain) const;
+    Match resolve(std::string_view address) const;
 
     std::shared_ptr<const Rules> rules_;
     PublicDomains public_;
@@ -64,6 +73,8 @@ private:
     // Keys are views into *rules_ (kept alive by rules_), so a lookup probes them with a
     // string_view and allocates no key.
     std::unordered_map<std::string_view, std::size_t> people_;  // address -> person index
+    std::unordered_map<std::string_view, const Person*> people_by_id_;
+    std::vector<const Person*> owners_;  // by account index
     std::unordered_set<std::string_view> own_domains_;
 };
 

@@ -146,6 +146,47 @@ TEST_CASE("compose.check texts: prospect, lost, domain", "[compose]") {
     CHECK(advice.notices[1].text == "Initech is a lost account (went with Hooli); the competitor's delivery is due 2027-01-31.");
 }
 
+TEST_CASE("compose.check texts: why each person is added names the recipient's match", "[compose]") {
+    const auto team = make(R"({"enabled": true, "team": true})");
+    // Two recipients at one account: the reason is the first one's (the account is handled once).
+    auto advice = check_compose({"mia@vendor.example", {"ann@sales.acme.example", "jane@acme.example"}, {}, {}}, *team);
+    REQUIRE(advice.add_cc.size() == 2);
+    CHECK(advice.add_cc[0].address == "bob@vendor.example");
+    CHECK(advice.add_cc[0].reason ==
+          "Bob Rep owns Acme Corp (sales.acme.example is a subdomain of acme.example, a domain of Acme Corp (acme))");
+    CHECK(advice.add_cc[1].address == "tom@vendor.example");
+    CHECK(advice.add_cc[1].role == "team");
+    CHECK(advice.add_cc[1].reason ==
+          "Tom Team is on Acme Corp's team (sales.acme.example is a subdomain of acme.example, a domain of Acme Corp (acme))");
+    // The owner already there: the team member alone, with the same reason.
+    advice = check_compose({"mia@vendor.example", {"Jane <JANE@acme.example>"}, {"bob@vendor.example"}, {}}, *team);
+    REQUIRE(advice.add_cc.size() == 1);
+    CHECK(advice.add_cc[0].reason ==
+          "Tom Team is on Acme Corp's team (jane@acme.example is listed as a contact of Acme Corp (acme))");
+    advice = check_compose({"mia@vendor.example", {"bill@initech.example"}, {}, {}}, *team);
+    REQUIRE(advice.add_cc.size() == 1);
+    CHECK(advice.add_cc[0].reason == "Bob Rep owns Initech (initech.example is a domain of Initech (initech))");
+}
+
+TEST_CASE("compose.check with a long recipient list: the owner far down counts, each domain told once", "[compose]") {
+    const auto dir = make(R"({"enabled": true})");
+    ComposeInput input{"mia@vendor.example", {}, {}, {}};
+    for (int i = 0; i < 60; ++i) input.to.push_back("n" + std::to_string(i) + "@elsewhere.example");
+    input.cc = {"carl@acme.example", "carl@acme.example", "dora@acme.example"};
+    auto advice = check_compose(input, *dir);
+    REQUIRE(advice.add_cc.size() == 1);
+    CHECK(advice.add_cc[0].address == "bob@vendor.example");
+    std::vector<std::string> kinds, texts;
+    for (const auto& n : advice.notices) kinds.push_back(n.kind), texts.push_back(n.text);
+    // The account's own notices come with its first recipient.
+    CHECK(kinds == std::vector<std::string>{"domain", "reference", "domain"});
+    CHECK(texts[0].rfind("carl@acme.example is not", 0) == 0);
+    CHECK(texts[2].rfind("dora@acme.example is not", 0) == 0);
+    input.bcc = {"Robert <ROBERT@vendor.example>"};  // the owner, 64th on the message
+    advice = check_compose(input, *dir);
+    CHECK(advice.add_cc.empty());
+}
+
 TEST_CASE("rules: auto_cc keys are validated", "[compose][rules]") {
     auto r = parse_rules(rules_json(R"({"enabled": true, "off_for_roles": ["suport"], "team": "yes"})"), "rules.json");
     CHECK_FALSE(r.rules);

@@ -160,3 +160,84 @@ TEST_CASE("match() answers as lookup() does, without composing the reason", "[di
         CHECK(quick.reason.empty());
     }
 }
+
+TEST_CASE("explain() gives a match() answer the sentence lookup() gives, for every kind of answer", "[directory]") {
+    AccountDirectory dir(sample_rules());
+    struct Case {
+        const char* address;
+        const char* claimed;  // the claiming domain match() remembers
+        const char* reason;
+    };
+    for (const Case& c : std::vector<Case>{
+             {"Jane Doe <JANE@acme.example>", "", "jane@acme.example is listed as a contact of Acme Corp (acme)"},
+             {"carl@acme.example", "acme.example", "acme.example is a domain of Acme Corp (acme)"},
+             {"ann@sales.us.acme.example", "acme.example",
+              "sales.us.acme.example is a subdomain of acme.example, a domain of Acme Corp (acme)"},
+             {"piet@nl.eu.acme.example", "eu.acme.example",
+              "nl.eu.acme.example is a subdomain of eu.acme.example, a domain of Acme Europe (acme-eu)"},
+             {"bob@vendor.example", "", "bob@vendor.example is an address of Bob Rep (bob), one of your organisation's people"},
+             {"office@vendor.example", "vendor.example", "vendor.example is one of Vendor Inc's own domains"},
+             {"help@support.vendor.example", "vendor.example",
+              "support.vendor.example is a subdomain of vendor.example, one of Vendor Inc's own domains"},
+             {"someone@gmail.com", "", "gmail.com is a public mail domain; addresses there match only when listed as contacts"},
+             {"x@megamail.de", "", "megamail.de is a public mail domain; addresses there match only when listed as contacts"},
+             {"nobody@elsewhere.example", "",
+              "elsewhere.example belongs to no account and is not one of your organisation's domains"},
+             {"hans@einkauf.xn--bcher-kva.example", "xn--bcher-kva.example",
+              "einkauf.xn--bcher-kva.example is a subdomain of xn--bcher-kva.example, a domain of Bücher GmbH (buecher)"},
+             {"not an address", "", "not a mail address"}}) {
+        INFO(c.address);
+        const Match quick = dir.match(c.address);
+        CHECK(quick.claimed_domain == c.claimed);
+        CHECK(dir.explain(quick) == c.reason);
+        CHECK(dir.lookup(c.address).reason == c.reason);
+    }
+}
+
+TEST_CASE("person() and owner_of() answer from the directory's indexes as the rules do", "[directory]") {
+    AccountDirectory dir(sample_rules());
+    const Rules& rules = dir.rules();
+    for (const char* id : {"bob", "mia", "nobody", ""}) {
+        INFO(id);
+        CHECK(dir.person(id) == rules.person(id));
+    }
+    REQUIRE(dir.person("mia"));
+    CHECK(dir.person("mia")->name == "Mia Marketing");
+    for (const auto& account : rules.accounts) {
+        INFO(account.id);
+        CHECK(dir.owner_of(account) == rules.person(account.owner));
+    }
+    // An account that is not one of the directory's rules is answered by its owner's id.
+    Account copy = *rules.account("acme-eu");
+    CHECK(dir.owner_of(copy) == dir.person("mia"));
+    copy.owner = "nobody";
+    CHECK(dir.owner_of(copy) == nullptr);
+}
+
+TEST_CASE("many accounts: every contact and domain is found, and no stranger", "[directory]") {
+    // Enough keys that probes pass many slots of other keys (whose stored hash bits may agree).
+    std::string json = R"({"organization": {"name": "V", "domains": ["v.example"]},
+                           "people": [{"id": "o", "name": "O", "addresses": ["o@v.example"]}], "accounts": [)";
+    const int accounts = 3000;
+    for (int a = 0; a < accounts; ++a) {
+        const std::string n = std::to_string(a);
+        json += (a ? "," : "") + std::string(R"({"id": "a)") + n + R"(", "name": "A)" + n + R"(", "domains": ["d)" + n +
+                R"(.example"], "owner": "o", "contacts": [{"address": "x@c)" + n + R"(.example"}, {"address": "y@c)" +
+                n + R"(.example"}]})";
+    }
+    auto parsed = parse_rules(json + "]}", "rules.json");
+    REQUIRE(parsed.rules);
+    AccountDirectory dir(parsed.rules);
+    int wrong = 0;
+    for (int a = 0; a < accounts; ++a) {
+        const std::string n = std::to_string(a);
+        const Match contact = dir.match("y@c" + n + ".example");
+        const Match domain = dir.match("z@sub.d" + n + ".example");
+        wrong += contact.kind != MatchKind::contact || !contact.contact || contact.contact->address.view() != "y@c" + n + ".example" ||
+                 contact.account->id != "a" + n;
+        wrong += domain.kind != MatchKind::domain || domain.account->id != "a" + n || domain.claimed_domain != "d" + n + ".example";
+        wrong += dir.match("z@c" + n + ".example").kind != MatchKind::none;
+        wrong += dir.match("x@d" + n + ".example").kind != MatchKind::domain;
+    }
+    CHECK(wrong == 0);
+}
