@@ -133,8 +133,13 @@ std::string strip_address(std::string_view v) {
     return ascii_lower(trim(v));
 }
 
+// At most 300 bytes, cut before a code point rather than inside one: the reason goes into
+// JSON, which must be valid UTF-8 (the fuzzer found a cut through "ü").
 std::string short_reason(std::string_view s) {
-    std::string out(trim(s).substr(0, 300));
+    s = trim(s);
+    std::size_t n = std::min<std::size_t>(s.size(), 300);
+    while (n > 0 && n < s.size() && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    std::string out(s.substr(0, n));
     for (auto& c : out)
         if (c == '\n' || c == '\r' || c == '\t') c = ' ';
     return out;

@@ -212,6 +212,21 @@ TEST_CASE("bad input: a verdict or a skip with a reason, bounded", "[mail_readin
         CHECK(body.text.size() <= mime::BodyLimits{}.max_text_bytes);
         CHECK(read_mail(body, kOwn).kind == MailKind::none);
     }
+    SECTION("a long reason is cut at 300 bytes before a code point, never inside one") {
+        // 299 ASCII bytes, then "ü" (2 bytes) across the 300th: the cut must drop all of it.
+        const std::string reason = "smtp; 550 " + std::string(289, 'x') + "\xc3\xbc und mehr";
+        const std::string raw =
+            "From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+            "Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n"
+            "--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+            "Final-Recipient: rfc822; jane@acme.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+            "Diagnostic-Code: " + reason + "\r\n--r--\r\n";
+        const MailVerdict v = read_mail(mime::read_mail_body(raw), kOwn);
+        REQUIRE(v.recipients.size() == 1);
+        CHECK(v.recipients[0].reason.size() <= 300);
+        CHECK(v.recipients[0].reason.find('\xc3') == std::string::npos);
+        CHECK(v.recipients[0].reason.rfind("xxx") == v.recipients[0].reason.size() - 3);
+    }
     SECTION("not MIME at all") {
         const MailBody body = mime::read_mail_body(std::string("\0\0\0garbage", 10));
         CHECK(read_mail(body, kOwn).kind == MailKind::none);
