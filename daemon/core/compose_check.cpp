@@ -1,4 +1,5 @@
 #include "rapport/compose_check.hpp"
+#include "rapport/concat.hpp"
 
 #include <algorithm>
 #include <initializer_list>
@@ -10,16 +11,6 @@ namespace rapport {
 namespace {
 
 bool has(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
-
-// A sentence of several parts in one allocation (a chain of + regrows the string as it goes).
-std::string concat(std::initializer_list<std::string_view> parts) {
-    std::size_t size = 0;
-    for (const auto part : parts) size += part.size();
-    std::string out;
-    out.reserve(size);
-    for (const auto part : parts) out += part;
-    return out;
-}
 
 // A set of addresses held as views (into the matches and the rules, which outlive it): a
 // message names a few, searched in order without allocating per address; past a few dozen,

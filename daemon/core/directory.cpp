@@ -1,4 +1,5 @@
 #include "rapport/directory.hpp"
+#include "rapport/concat.hpp"
 
 #include <functional>
 #include <initializer_list>
@@ -58,16 +59,6 @@ bool PublicDomains::contains(std::string_view domain) const {
 }
 
 namespace {
-
-// A sentence of several parts in one allocation (a chain of + regrows the string as it goes).
-std::string concat(std::initializer_list<std::string_view> parts) {
-    std::size_t size = 0;
-    for (const auto part : parts) size += part.size();
-    std::string out;
-    out.reserve(size);
-    for (const auto part : parts) out += part;
-    return out;
-}
 
 // FlatIndex values: 7 bits of the key's hash, then the account's index and the contact's or
 // domain's (28 bits each). A probe compares the hash bits first and reads the key only when
