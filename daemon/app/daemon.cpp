@@ -31,6 +31,7 @@
 #include "app/worker_pool.hpp"
 #include "app/submission_service.hpp"
 #include "rapport/meetings.hpp"
+#include "rapport/message_decision.hpp"
 #include "rapport/version.hpp"
 #include "token_file.hpp"
 
@@ -207,8 +208,7 @@ struct Daemon::Impl {
     void housekeeping() {
         try {
             const TimePoint cutoff = state.clock->now() - Seconds{30 * 86400};
-            // Subjects are kept for drafts' context (30 days back): 90 days is plenty.
-            const TimePoint subjects_cutoff = state.clock->now() - Seconds{90 * 86400};
+            const TimePoint subjects_cutoff = state.clock->now() - kRecentMessagesKept;
             const auto pruned = state.store->write([&](WriteTx& tx) {
                 tx.prune_account_messages(subjects_cutoff);
                 return tx.prune_notifications(cutoff);

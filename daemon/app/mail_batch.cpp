@@ -33,7 +33,7 @@ std::vector<StoredNotification> MailBatch::write(WriteTx& tx, const SyncMark& ma
         for (const auto& c : d.contacts) {
             auto [it, added] = latest.try_emplace({c.account, c.address, c.inbound}, Latest{&c, &d.message_id});
             if (!added && c.when > it->second.touch->when) it->second = {&c, &d.message_id};
-            tx.record_account_message({c.account, d.message_id, c.when, c.inbound, c.address, d.subject});
+            if (c.recent) tx.record_account_message({c.account, d.message_id, c.when, c.inbound, c.address, d.subject});
         }
         for (const auto& n : d.notifications) stored.push_back(tx.add_notification(n.kind, now, n.account, n.text, n.extra));
         for (const auto& draft : e.drafts) {

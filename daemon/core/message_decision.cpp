@@ -112,15 +112,16 @@ MessageDecision decide_message(MessageSummary message, const AccountDirectory& d
     const Classification c = classify_message(message, directory, context.user_address, context.role);
     // A message without a Date is dated by when it was seen.
     const TimePoint when = message.date.value_or(context.now);
+    const bool recent = when >= context.now - kRecentMessagesKept;
     for (const auto& inv : c.accounts) {
         if (c.direction == "in") {
             // Only a person writing counts as the contact being active: auto-replies and
             // delivery reports say nothing about the relationship.
             if (!c.automated && (contains(inv.contacts, c.sender) || contains(inv.others, c.sender)))
-                d.contacts.push_back({inv.account->id, c.sender, true, when});
+                d.contacts.push_back({inv.account->id, c.sender, true, when, recent});
         } else {
             for (const auto* list : {&inv.contacts, &inv.others})
-                for (const auto& a : *list) d.contacts.push_back({inv.account->id, a, false, when});
+                for (const auto& a : *list) d.contacts.push_back({inv.account->id, a, false, when, recent});
         }
     }
     d.fetch_body = body_reason(message, c, directory, context);

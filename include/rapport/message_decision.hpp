@@ -34,12 +34,22 @@ struct MessageContext {
     const std::set<std::string>* lost_accounts = nullptr;
 };
 
+// Each account's recent messages (Message-ID, subject, contact) are kept for a draft's context
+// (30 days back) and for telling whether a bounced message was one the user sent. The store
+// prunes older ones every 6 hours; mail dated before this is not written to them at all: a
+// first scan of a large folder is mostly years of history, whose rows would only be pruned
+// (measured: they were a sixth of a 100,000-message scan).
+inline constexpr Seconds kRecentMessagesKept{90 * 86400};
+
 // A contact's newest mail in one direction (the store keeps the newest per direction).
 struct ContactTouch {
     std::string account;
     std::string address;
     bool inbound = false;
     TimePoint when;
+    // Dated within kRecentMessagesKept of now (or later): the message goes to the account's
+    // recent messages as well as to the contact's activity.
+    bool recent = true;
 };
 
 // Reasons to fetch a body (BODY.PEEK, size-capped; rapport/body_decision.hpp reads it):

@@ -183,6 +183,32 @@ TEST_CASE("meetings end at their end instant; too old ones expire; handled ones 
     CHECK(d.fire.size() == 1);
 }
 
+TEST_CASE("per message: mail older than the recent-messages window updates contacts, not the account's list",
+          "[decisions][mail]") {
+    auto dir = directory();
+    const MessageContext context = inbox(/*history=*/true);
+    const auto dated = [&](const std::optional<TimePoint>& date) {
+        auto m = mail("jane@acme.example", "mia@vendor.example");
+        m.date = date;
+        const auto d = decide_message(m, *dir, context);
+        REQUIRE(d.contacts.size() == 1);
+        return d.contacts[0];
+    };
+    const auto old = dated(context.now - kRecentMessagesKept - Seconds{1});
+    CHECK_FALSE(old.recent);
+    CHECK(old.when == context.now - kRecentMessagesKept - Seconds{1});  // the activity keeps its date
+    CHECK(dated(context.now - kRecentMessagesKept).recent);               // the boundary is kept
+    CHECK(dated(context.now + Seconds{86400}).recent);                    // dated in the future
+    CHECK(dated(std::nullopt).recent);                                    // no Date: dated by now
+    // Outbound too: each recipient's touch says it.
+    auto out = mail("mia@vendor.example", "jane@acme.example");
+    out.date = context.now - Seconds{200 * 86400};
+    const auto sent = decide_message(out, *dir, context);
+    REQUIRE(sent.contacts.size() == 1);
+    CHECK_FALSE(sent.contacts[0].inbound);
+    CHECK_FALSE(sent.contacts[0].recent);
+}
+
 TEST_CASE("per message: new customer mail is announced, history and repeats only update contacts", "[decisions][mail]") {
     auto dir = directory();
     const auto in = mail("jane@acme.example", "mia@vendor.example");

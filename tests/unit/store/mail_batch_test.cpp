@@ -84,6 +84,19 @@ TEST_CASE("a batch records each contact's latest touch as writing them one by on
         CHECK(tx.account_messages("globex", at(0), 100).size() == 1);
     });
 
+    SECTION("a touch older than the recent-messages window updates the contact, not the account's list") {
+        MailBatch old("work", "INBOX");
+        ContactTouch touch{"initech", "peter@initech.example", true, at(900)};
+        touch.recent = false;
+        old.add(uid, message("<8@x>", {touch}));
+        batched.write([&](WriteTx& tx) { old.write(tx, SyncMark{7, uid, 0, 1, true}, at(1000)); });
+        batched.read([](ReadTx& tx) {
+            CHECK(tx.account_messages("initech", at(0), 100).empty());
+            CHECK(tx.last_contact("initech", "peter@initech.example") == at(900));
+            CHECK(tx.message_seen("work", "INBOX", "<8@x>"));
+        });
+    }
+
     SECTION("on an empty store, too") {
         TempDir fresh;
         StateStore reference(fresh / "reference");
