@@ -241,6 +241,29 @@ std::optional<ParsedAddress> parse_address(std::string_view text) {
     return result;
 }
 
+bool is_normalized_address(std::string_view text) {
+    const auto at = text.find('@');
+    if (at == 0 || at == std::string_view::npos || text.size() > 2048) return false;
+    const std::string_view local = text.substr(0, at), domain = text.substr(at + 1);
+    for (char c : local)
+        if (static_cast<unsigned char>(c) >= 0x80 || (c >= 'A' && c <= 'Z')) return false;
+    if (!is_dot_atom(local) || domain.empty() || domain.size() > 253) return false;
+    std::size_t label = 0;  // length of the label so far
+    char prev = '.';
+    for (char c : domain) {
+        if (c == '.') {
+            if (label == 0 || prev == '-') return false;
+            label = 0;
+        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (c == '-' && label > 0)) {
+            if (++label > 63) return false;
+        } else {
+            return false;
+        }
+        prev = c;
+    }
+    return label > 0 && prev != '-';
+}
+
 std::optional<std::string> normalize_address(std::string_view text) {
     auto parsed = parse_address(text);
     if (!parsed) return std::nullopt;

@@ -138,9 +138,13 @@ Match AccountDirectory::match(std::string_view raw) const { return resolve(raw);
 
 Match AccountDirectory::resolve(std::string_view raw) const {
     Match m;
-    auto parsed = parse_address(raw);
-    if (!parsed) return m;
-    m.address = parsed->normalized();
+    if (is_normalized_address(raw)) {
+        m.address = std::string(raw);
+    } else if (auto parsed = parse_address(raw)) {
+        m.address = parsed->normalized();
+    } else {
+        return m;
+    }
     const auto& accounts = rules_->accounts;
     // A slot whose hash bits differ answers an empty key, which equals no address.
     if (auto found = contacts_.find(m.address, [&accounts, tag = tag_of(m.address)](std::uint64_t v) {
@@ -157,7 +161,8 @@ Match AccountDirectory::resolve(std::string_view raw) const {
         m.person = &rules_->people[it->second];
         return m;
     }
-    const std::string& domain = parsed->domain;
+    // normalized() is local@domain and a normalised domain has no '@'.
+    const std::string_view domain = std::string_view(m.address).substr(m.address.rfind('@') + 1);
     if (public_.contains(domain)) return m;
     // Walk from the full domain to its parents: the most specific claim wins, so a subsidiary
     // listed as its own account beats its parent company.

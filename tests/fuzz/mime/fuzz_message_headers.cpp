@@ -2,13 +2,16 @@
 // and the limits hold. Run with small limits too, so the truncation paths get exercised.
 // Differential: an address list gives the same mailboxes, and a date the same instant, whether
 // they take the parser's fast paths or (behind a leading comment, which forces it) the general
-// ones.
+// ones. And every address the parser yields, and the raw input as one: where the directory's
+// shortcut (rapport::is_normalized_address) says it is already normalised, normalize_address
+// must give it back unchanged.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "mime/mail_date.hpp"
+#include "rapport/address.hpp"
 #include "mime/message_headers.hpp"
 
 namespace {
@@ -36,11 +39,16 @@ void require(bool ok) {
     if (!ok) std::abort();
 }
 
+void check_normalized_shortcut(std::string_view address) {
+    if (rapport::is_normalized_address(address)) require(rapport::normalize_address(address) == address);
+}
+
 void check(const rapport::mime::MessageHeaders& h, const rapport::mime::HeaderLimits& limits) {
     using rapport::mime::MailAddress;
     for (const auto* list : {&h.from, &h.to, &h.cc}) {
         require(list->size() <= limits.max_addresses_per_field);
         for (const MailAddress& a : *list) {
+            check_normalized_shortcut(a.address);
             require(!a.address.empty());
             require(valid_utf8_without_nul(a.address));
             require(valid_utf8_without_nul(a.name));
@@ -91,5 +99,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(rapport::mime::parse_message_headers(raw, tight), tight);
     check_fast_path_agrees(raw);
     check_date_fast_path_agrees(raw);
+    check_normalized_shortcut(raw.substr(0, 2100));
     return 0;
 }

@@ -39,3 +39,20 @@ TEST_CASE("things that are not addresses are refused", "[address]") {
         CHECK_FALSE(normalize_address(bad).has_value());
     }
 }
+
+TEST_CASE("the lookup's shortcut takes only addresses normalize_address gives back unchanged", "[address]") {
+    for (const char* yes : {"jane@acme.example", "j.doe+tag@mail.acme-corp.example", "a@b", "x_y@sub_1.example",
+                            "o'neil@acme.example"})
+        CHECK((is_normalized_address(yes) && normalize_address(yes) == std::string(yes)));
+    // Each of these normalises to something else, or not at all: the shortcut must not take it.
+    for (const char* no : {"Jane@acme.example", "jane@ACME.example", "jane@acme.example.", " jane@acme.example",
+                           "<jane@acme.example>", "mailto:jane@acme.example", "\"jane doe\"@acme.example",
+                           "jane@-acme.example", "jane@acme-.example", "jane@acme..example", "jane..doe@acme.example",
+                           "@acme.example", "jane@", "jane", "jos\xc3\xa9@acme.example", "jane@b\xc3\xbc" "cher.example",
+                           "jane@[192.0.2.1]", "a@b@c"}) {
+        CAPTURE(no);
+        CHECK_FALSE(is_normalized_address(no));
+    }
+    CHECK_FALSE(is_normalized_address("jane@" + std::string(64, 'a') + ".example"));  // a label over 63
+    CHECK(is_normalized_address("jane@" + std::string(63, 'a') + ".example"));
+}
