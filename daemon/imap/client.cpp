@@ -204,7 +204,12 @@ struct Client::FetchJob {
     std::vector<std::uint32_t> uids;
     std::vector<bool> delivered;
     std::size_t next_index = 0;
-    std::size_t in_flight = 0;
+    // Batch b is uids[b * fetch_batch …]; per batch issued: its UIDs not delivered yet, and
+    // whether it has left the window (all delivered, or answered).
+    std::vector<std::size_t> undelivered;
+    std::vector<bool> released;
+    std::size_t window = 0;       // batches issued and not released
+    std::size_t outstanding = 0;  // UID FETCH commands without their tagged answer
     bool searching = true;
     Error error;
     FetchSummary summary;
@@ -411,6 +416,9 @@ void Client::handle_untagged(Untagged& u) {
                             job.delivered[index] = true;
                             ++job.summary.delivered;
                             job.summary.highest_uid = std::max(job.summary.highest_uid, uid);
+                            // Before on_message, which may end the job.
+                            const std::size_t batch = index / options_.fetch_batch;
+                            if (--job.undelivered[batch] == 0) release_fetch_batch(batch);
                             FetchedMessage m;
                             m.uid = uid;
                             if (f.flags) m.flags = *f.flags;
@@ -967,29 +975,45 @@ void Client::fetch_search_done(const Error& err, std::vector<std::uint32_t> uids
 
 void Client::fetch_next_batches() {
     auto& job = *fetch_;
-    while (!job.error && job.in_flight < options_.fetch_in_flight &&
+    while (!job.error && job.window < options_.fetch_in_flight &&
            job.next_index < job.uids.size()) {
         const std::size_t count =
             std::min(options_.fetch_batch, job.uids.size() - job.next_index);
         const std::string set = compress_sequence_set(job.uids.data() + job.next_index, count);
         job.next_index += count;
-        ++job.in_flight;
+        const std::size_t batch = job.undelivered.size();
+        job.undelivered.push_back(count);
+        job.released.push_back(false);
+        ++job.window;
+        ++job.outstanding;
         auto cmd = std::make_shared<Command>();
         cmd->kind = Command::Kind::fetch;
         cmd->name = "UID FETCH";
         cmd->fetch_part = true;
-        cmd->done = [this](const Error& e) { fetch_batch_done(e); };
+        cmd->done = [this, batch](const Error& e) { fetch_batch_done(batch, e); };
         submit(cmd, writer().word("UID FETCH").word(set).word(job.items).finish());
     }
 }
 
-void Client::fetch_batch_done(const Error& err) {
+// A batch leaves the window as soon as all its messages are in, not only at its tagged OK:
+// Dovecot runs pipelined FETCH commands together and answers all their OKs at the end, so
+// waiting for the OKs left the server idle for a round trip and its command start-up after
+// every fetch_in_flight batches (measured: ~2.7 ms each, 50 times in a 100,000-message scan).
+void Client::release_fetch_batch(std::size_t batch) {
+    auto& job = *fetch_;
+    if (job.released[batch]) return;
+    job.released[batch] = true;
+    --job.window;
+    if (!job.error) fetch_next_batches();
+}
+
+void Client::fetch_batch_done(std::size_t batch, const Error& err) {
     if (!fetch_) return;
     auto& job = *fetch_;
-    --job.in_flight;
+    --job.outstanding;
     if (err && !job.error) job.error = err;
-    if (!job.error) fetch_next_batches();
-    if (job.in_flight == 0 && (job.error || job.next_index >= job.uids.size()))
+    release_fetch_batch(batch);  // what the server did not send is not coming
+    if (job.outstanding == 0 && (job.error || job.next_index >= job.uids.size()))
         finish_fetch(job.error);
 }
 

@@ -57,7 +57,9 @@ private:
 struct ClientOptions {
     ParserLimits limits;
     std::size_t fetch_batch = 500;    // UIDs per UID FETCH command
-    std::size_t fetch_in_flight = 4;  // UID FETCH commands pipelined at once
+    // UID FETCH commands pipelined at once, counting those whose messages have not all
+    // arrived (a command whose messages are all in frees its place before its tagged OK).
+    std::size_t fetch_in_flight = 4;
 };
 
 class Client {
@@ -146,7 +148,7 @@ public:
     // Header fields of every message with uid_from <= UID <= uid_to (uid_to 0 means no upper
     // bound) in the selected mailbox: a UID SEARCH finds the UIDs, then UID FETCH commands of
     // ClientOptions::fetch_batch UIDs each run pipelined, ClientOptions::fetch_in_flight at a
-    // time, with BODY.PEEK (never sets \Seen). on_message runs once per UID (unsolicited FETCH
+    // time (a command whose messages have all arrived makes room for the next), with BODY.PEEK (never sets \Seen). on_message runs once per UID (unsolicited FETCH
     // responses without the header section are reported as flag events instead). fields are
     // header names made of letters, digits and '-'. One fetch_headers at a time.
     void fetch_headers(std::uint32_t uid_from, std::uint32_t uid_to,
@@ -201,7 +203,8 @@ private:
     void emit(const MailboxEvent& e);
     void fetch_search_done(const Error& err, std::vector<std::uint32_t> uids);
     void fetch_next_batches();
-    void fetch_batch_done(const Error& err);
+    void release_fetch_batch(std::size_t batch);
+    void fetch_batch_done(std::size_t batch, const Error& err);
     void finish_fetch(const Error& err);
 
     ClientOptions options_;

@@ -394,6 +394,48 @@ TEST_CASE("pipelined header fetch in UID batches with huge UIDs and literals") {
     CHECK(got[700000003].flags == std::vector<std::string>{"\\Flagged"});
 }
 
+TEST_CASE("a batch whose messages are all in makes room before its OK; a short one waits for the OK") {
+    // Dovecot runs pipelined FETCH commands together and sends all their OKs at the end:
+    // waiting for each OK would leave it idle between groups of commands.
+    ClientOptions options;
+    options.fetch_batch = 2;
+    options.fetch_in_flight = 1;
+    Script s(GENERATE(false, true), options);
+    s.login_and_examine();
+    std::vector<std::uint32_t> order;
+    bool done = false;
+    s.client.fetch_headers(
+        1, 0, {"From"}, [&](const FetchedMessage& m) { order.push_back(m.uid); },
+        [&](const Error& e, const FetchSummary& sum) {
+            REQUIRE_FALSE(e);
+            CHECK(sum.delivered == 5);
+            done = true;
+        });
+    s.C("A3 UID SEARCH RETURN (ALL) UID 1:*");
+    s.S("* ESEARCH (TAG \"A3\") UID ALL 1:6");
+    s.S("A3 OK Search completed");
+    s.C("A4 UID FETCH 1:2 (UID FLAGS MODSEQ BODY.PEEK[HEADER.FIELDS (FROM)])");
+    s.nothing_sent();
+    s.S("* 1 FETCH (UID 1 FLAGS () BODY[HEADER.FIELDS (FROM)] {2}\r\n\r\n)");
+    s.nothing_sent();
+    s.S("* 2 FETCH (UID 2 FLAGS () BODY[HEADER.FIELDS (FROM)] {2}\r\n\r\n)");
+    s.C("A5 UID FETCH 3:4 (UID FLAGS MODSEQ BODY.PEEK[HEADER.FIELDS (FROM)])");  // before A4's OK
+    s.S("* 3 FETCH (UID 3 FLAGS () BODY[HEADER.FIELDS (FROM)] {2}\r\n\r\n)");
+    // UID 4 never comes (expunged meanwhile): batch 2 keeps its place until its OK.
+    s.nothing_sent();
+    s.S("A4 OK Fetch completed");
+    s.nothing_sent();
+    s.S("A5 OK Fetch completed");
+    s.C("A6 UID FETCH 5:6 (UID FLAGS MODSEQ BODY.PEEK[HEADER.FIELDS (FROM)])");
+    s.S("* 5 FETCH (UID 5 FLAGS () BODY[HEADER.FIELDS (FROM)] {2}\r\n\r\n)");
+    s.S("* 6 FETCH (UID 6 FLAGS () BODY[HEADER.FIELDS (FROM)] {2}\r\n\r\n)");
+    s.nothing_sent();
+    CHECK_FALSE(done);  // done waits for every command's answer, not only for the messages
+    s.S("A6 OK Fetch completed");
+    REQUIRE(done);
+    CHECK(order == std::vector<std::uint32_t>{1, 2, 3, 5, 6});
+}
+
 TEST_CASE("n:* matching a lower UID is filtered out, plain SEARCH works") {
     Script s(GENERATE(false, true));
     s.login_and_examine("IMAP4rev1 AUTH=PLAIN SASL-IR");
