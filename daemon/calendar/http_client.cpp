@@ -15,6 +15,8 @@
 #include <cctype>
 #include <optional>
 
+#include "client_context.hpp"
+
 namespace rapport::calendar {
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
@@ -177,19 +179,14 @@ HttpResponse http_exchange(const HttpRequest& request) {
         }
         if (!request.url.tls) return exchange_on(io, tcp_stream, tcp_stream, request, deadlines);
 
-        ssl::context context(ssl::context::tls_client);
-        context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-        context.set_default_verify_paths();
-        if (!request.ca_file.empty()) {
-            context.load_verify_file(request.ca_file, ec);
-            if (ec) {
-                failed.error = "cannot load CA file " + request.ca_file + ": " + ec.message();
-                return failed;
-            }
+        const auto context = tls::client_context(request.ca_file, ec);
+        if (!context) {
+            failed.error = (request.ca_file.empty() ? std::string("cannot load the system's CA certificates")
+                                                    : "cannot load CA file " + request.ca_file) +
+                           ": " + ec.message();
+            return failed;
         }
-        context.set_verify_mode(ssl::verify_peer);
-        beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), context);
+        beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *context);
         stream.set_verify_callback(ssl::host_name_verification(request.url.host));
         if (!is_ip_literal(request.url.host) &&
             !SSL_set_tlsext_host_name(stream.native_handle(), request.url.host.c_str())) {

@@ -1,5 +1,7 @@
 #include "imap_connection.hpp"
 
+#include "client_context.hpp"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -42,7 +44,6 @@ std::shared_ptr<ImapConnection> ImapConnection::create(asio::io_context& io,
 ImapConnection::ImapConnection(asio::io_context& io, ConnectionOptions options)
     : io_(io),
       options_(std::move(options)),
-      ssl_ctx_(asio::ssl::context::tls_client),
       resolver_(io),
       watchdog_(io),
       idle_timer_(io),
@@ -84,14 +85,16 @@ void ImapConnection::connect(const Endpoint& endpoint, const Credentials& creden
         return fail(Error{Errc::unsupported,
                           "plaintext IMAP to a non-loopback host is refused (security: none)", {}});
 
-    boost::system::error_code ec;
-    SSL_CTX_set_min_proto_version(ssl_ctx_.native_handle(), TLS1_2_VERSION);
-    ssl_ctx_.set_default_verify_paths(ec);
-    if (!ec && !endpoint_.ca_file.empty()) ssl_ctx_.load_verify_file(endpoint_.ca_file, ec);
-    if (ec)
-        return fail(Error{Errc::tls, "cannot load CA certificates: " + ec.message(), {}});
-    ssl_ctx_.set_verify_mode(asio::ssl::verify_peer);
-    stream_ = std::make_unique<asio::ssl::stream<tcp::socket>>(io_, ssl_ctx_);
+    // A plain connection never starts TLS (STARTTLS needs Security::starttls): it does not
+    // need the CA store, only a context for the stream type.
+    if (endpoint_.security == Security::none) {
+        ssl_ctx_ = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    } else {
+        boost::system::error_code ec;
+        ssl_ctx_ = tls::client_context(endpoint_.ca_file, ec);
+        if (!ssl_ctx_) return fail(Error{Errc::tls, "cannot load CA certificates: " + ec.message(), {}});
+    }
+    stream_ = std::make_unique<asio::ssl::stream<tcp::socket>>(io_, *ssl_ctx_);
     stream_->set_verify_callback(asio::ssl::host_name_verification(endpoint_.host));
     if (!is_ip_address(endpoint_.host))
         SSL_set_tlsext_host_name(stream_->native_handle(), endpoint_.host.c_str());

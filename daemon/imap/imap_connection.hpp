@@ -159,7 +159,7 @@ private:
 
     boost::asio::io_context& io_;
     ConnectionOptions options_;
-    boost::asio::ssl::context ssl_ctx_;
+    std::shared_ptr<boost::asio::ssl::context> ssl_ctx_;  // tls::client_context, or a bare one for Security::none
     boost::asio::ip::tcp::resolver resolver_;
     std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> stream_;
     boost::asio::steady_timer watchdog_;
