@@ -20,7 +20,10 @@ std::string display(const MessageAddress& a) {
 Classification classify_message(const MessageSummary& m, const AccountDirectory& directory,
                                 const std::string& user_address, FolderRole role) {
     Classification c;
-    const std::string user = normalize_address(user_address).value_or(user_address);
+    // Per message: the settings' address is nearly always written normalised already.
+    std::optional<std::string> normalized_user;
+    if (!is_normalized_address(user_address)) normalized_user = normalize_address(user_address);
+    const std::string_view user = normalized_user ? *normalized_user : std::string_view(user_address);
     bool from_us = role == FolderRole::sent;
     // match(), not lookup(): a classification never shows the directory's reasons. The
     // sender's answer is kept for the from loop below instead of asking twice.
