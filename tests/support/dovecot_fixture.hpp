@@ -34,12 +34,13 @@
 namespace rapport::test {
 
 // A small, valid message; n makes Subject and Message-ID unique.
-inline std::string sample_message(std::size_t n, const std::string& extra_headers = "") {
+inline std::string sample_message(std::size_t n, const std::string& extra_headers = "",
+                                  const std::string& date = "Mon, 1 Jan 2024 10:00:00 +0000") {
     std::string id = std::to_string(n);
     return "From: Jane Doe <jane@acme.example>\r\n"
            "To: Bob Rep <bob@vendor.example>\r\n"
            "Cc: team@vendor.example\r\n"
-           "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n"
+           "Date: " + date + "\r\n"
            "Subject: Message number " + id + "\r\n"
            "Message-ID: <msg" + id + "@acme.example>\r\n"
            "References: <root@acme.example>\r\n"
@@ -56,6 +57,8 @@ public:
         std::string password = "secret";
         // Folders filled with sample_message(1..n) before start (maildir files written directly).
         std::vector<std::pair<std::string, std::size_t>> seed;
+        // Their Date header (RFC 5322); empty: sample_message's, 1 Jan 2024.
+        std::string seed_date;
         std::vector<std::string> folders = {"Sent", "Drafts"};  // created empty before start
         // RFC 6154 attributes the server announces in LIST: folder -> "\\Sent", "\\Drafts" …
         std::vector<std::pair<std::string, std::string>> special_use = {{"Sent", "\\Sent"}, {"Drafts", "\\Drafts"}};
@@ -236,7 +239,8 @@ private:
         // Files in cur/ with a ":2," info suffix are messages already seen by a client; the
         // name's leading timestamp orders them, so UIDs follow n.
         for (std::size_t n = 1; n <= count; ++n) {
-            const std::string msg = sample_message(n);
+            const std::string msg = options_.seed_date.empty() ? sample_message(n)
+                                                               : sample_message(n, "", options_.seed_date);
             char name[128];
             std::snprintf(name, sizeof name, "%zu.M%zuP1.rapport,S=%zu:2,", 1000000000 + n, n,
                           msg.size());

@@ -3,7 +3,11 @@
 // same items rapportd asks for, measured in the same run; the daemon's peak RSS; then the
 // latency from an IMAP APPEND to the customer_mail notification over N appends (median, p99)
 // against the floor: a bare IMAP client IDLE-ing on the same folder.
-//   bench_mail_watch [MESSAGES=100000] [APPENDS=100]
+//   bench_mail_watch [MESSAGES=100000] [APPENDS=100] [history|recent]
+// history (the default): the messages are dated 1 Jan 2024, like most of a real folder's
+// history, so rapportd keeps no per-account list entry for them (rapport/message_decision.hpp,
+// kRecentMessagesKept). recent: dated yesterday, so every one is also written to the account's
+// recent messages: the worst case for the store.
 // Never dies on a dropped connection (it reports it and exits 1), and stops Dovecot and
 // rapportd on every path: normal end, an exception, SIGINT/SIGTERM/SIGHUP.
 #include <signal.h>
@@ -12,6 +16,7 @@
 #include <atomic>
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -86,9 +91,21 @@ long peak_rss_kib(pid_t pid) {
 int run(int argc, char** argv) {
     const std::size_t messages = argc > 1 ? std::stoul(argv[1]) : 100000;
     const int appends = argc > 2 ? std::atoi(argv[2]) : 100;
+    const bool recent = argc > 3 && std::string(argv[3]) == "recent";
+    if (argc > 3 && !recent && std::string(argv[3]) != "history")
+        throw std::invalid_argument("the third argument is history or recent, not " + std::string(argv[3]));
     DovecotFixture::Options o;
     o.seed = {{"INBOX", messages}};
-    std::printf("seeding %zu messages into Dovecot...\n", messages);
+    if (recent) {
+        const std::time_t yesterday = std::time(nullptr) - 86400;
+        std::tm tm{};
+        gmtime_r(&yesterday, &tm);
+        char date[64];
+        std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+        o.seed_date = date;
+    }
+    std::printf("seeding %zu messages into Dovecot, dated %s...\n", messages,
+                recent ? o.seed_date.c_str() : "1 Jan 2024 (history)");
     DovecotFixture dovecot(o);
     g_dovecot = dovecot.pid();
     // Dovecot builds its index and header cache over the first fetches (the second of a fresh
