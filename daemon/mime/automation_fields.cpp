@@ -29,7 +29,10 @@ AutomationFields read_automation_fields(std::string_view block) {
         if (nl == std::string_view::npos) nl = block.size();
         std::string_view line = block.substr(pos, nl - pos);
         pos = nl + 1;
-        if (line.empty() || line.front() == ' ' || line.front() == '\t') continue;
+        if (line.empty()) continue;
+        // Every name below starts with x or p: most lines (From, To, Subject…) stop here.
+        const char first = static_cast<char>(line.front() | 0x20);
+        if (first != 'x' && first != 'p') continue;
         if (name_is(line, "x-autoreply") || name_is(line, "x-autorespond")) f.autoreply = true;
         else if (name_is(line, "x-auto-response-suppress")) f.auto_response_suppress = true;
         else if (name_is(line, "x-failed-recipients")) f.failed_recipients = true;
