@@ -68,6 +68,14 @@ private:
     std::string sent_;
 };
 
+// Header fetches of `batch` UIDs per command, `in_flight` commands at a time.
+ClientOptions fetch_options(std::size_t batch, std::size_t in_flight) {
+    ClientOptions options;
+    options.fetch_batch = batch;
+    options.fetch_in_flight = in_flight;
+    return options;
+}
+
 }  // namespace
 
 TEST_CASE("client waits for the greeting before sending") {
@@ -341,10 +349,7 @@ TEST_CASE("EXAMINE collects UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ up to their l
 }
 
 TEST_CASE("pipelined header fetch in UID batches with huge UIDs and literals") {
-    ClientOptions options;
-    options.fetch_batch = 2;
-    options.fetch_in_flight = 2;
-    Script s(GENERATE(false, true), options);
+    Script s(GENERATE(false, true), fetch_options(2, 2));
     s.login_and_examine();
     std::map<std::uint32_t, FetchedMessage> got;
     std::vector<std::uint32_t> order;
@@ -397,10 +402,7 @@ TEST_CASE("pipelined header fetch in UID batches with huge UIDs and literals") {
 TEST_CASE("a batch whose messages are all in makes room before its OK; a short one waits for the OK") {
     // Dovecot runs pipelined FETCH commands together and sends all their OKs at the end:
     // waiting for each OK would leave it idle between groups of commands.
-    ClientOptions options;
-    options.fetch_batch = 2;
-    options.fetch_in_flight = 1;
-    Script s(GENERATE(false, true), options);
+    Script s(GENERATE(false, true), fetch_options(2, 1));
     s.login_and_examine();
     std::vector<std::uint32_t> order;
     bool done = false;
