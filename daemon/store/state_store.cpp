@@ -126,6 +126,13 @@ const char* const kMigrations[] = {
     DROP TABLE contact_activity;
     ALTER TABLE contact_activity_v6 RENAME TO contact_activity;
     )sql",
+    // 7: account_messages loses its date index. It cost a second b-tree insert for every
+    // recent message a scan writes (measured alone: 0.46 → 0.29 s for 100,000 rows), and what
+    // it served is rare: a draft's context reads one account's rows (its primary-key prefix;
+    // 90 days at most are kept) and housekeeping prunes by date every 6 hours.
+    R"sql(
+    DROP INDEX account_messages_by_date;
+    )sql",
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == rapport::StateStore::kSchemaVersion,
               "one migration per schema version");

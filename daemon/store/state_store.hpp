@@ -267,7 +267,7 @@ private:
 
 class StateStore {
 public:
-    static constexpr int kSchemaVersion = 6;
+    static constexpr int kSchemaVersion = 7;
 
     // Faults a test can inject to prove that a failed write leaves everything else intact.
     struct Faults {
