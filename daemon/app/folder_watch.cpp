@@ -114,13 +114,14 @@ struct BatchWrite {
         }
         // Freed here, not on the daemon's thread (500 decisions' strings: ~3 % of a scan there).
         // Written or refused, nothing reads it again: once finished, holds() answers false.
-        MailBatch done = [&] {
+        std::optional<MailBatch> written;
+        {
             std::lock_guard<std::mutex> lock(mutex);
             finished = true;
-            cv.notify_all();
-            return std::move(batch);
-        }();
-    }
+            written.emplace(std::move(batch));
+        }
+        cv.notify_all();  // this object lives on: the writer's job holds it
+    }  // `written` is freed here, outside the lock
 
     // New mail's "already seen" check while this batch is being written: once it is finished
     // the store answers instead (a committed batch is there; a refused one never was).
