@@ -39,10 +39,12 @@ Classification classify_message(const MessageSummary& m, const AccountDirectory&
     for (const auto* list : {&m.from, &m.to, &m.cc, &m.bcc}) {
         for (const auto& a : *list) {
             const bool is_sender = list == &m.from && &a == &m.from.front();
-            const Match match = is_sender ? std::move(sender) : directory.match(a.address);
+            // Its address is moved into the lists below: this runs for every address of every
+            // message a scan reads.
+            Match match = is_sender ? std::move(sender) : directory.match(a.address);
             if (match.address.empty()) continue;
             if (match.kind == MatchKind::internal) {
-                if (!contains(c.internal, match.address)) c.internal.push_back(match.address);
+                if (!contains(c.internal, match.address)) c.internal.push_back(std::move(match.address));
                 continue;
             }
             if (!match.account) continue;
@@ -53,12 +55,9 @@ Classification classify_message(const MessageSummary& m, const AccountDirectory&
                 it = c.accounts.end() - 1;
             }
             auto& bucket = match.kind == MatchKind::contact ? it->contacts : it->others;
-            if (!contains(bucket, match.address)) bucket.push_back(match.address);
+            if (!contains(bucket, match.address)) bucket.push_back(std::move(match.address));
         }
     }
-    if (!m.references.empty()) c.thread = m.references.front();
-    else if (!m.in_reply_to.empty()) c.thread = m.in_reply_to;
-    else c.thread = m.message_id;
     return c;
 }
 

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
+#include <string_view>
 
 namespace rapport {
 namespace {
@@ -26,49 +28,74 @@ bool has_any(const std::string& lowered, std::initializer_list<const char*> cues
     return false;
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+        return ascii_lower_char(x) == ascii_lower_char(y);
+    });
+}
+
+bool icontains(std::string_view text, std::string_view cue) {
+    return std::search(text.begin(), text.end(), cue.begin(), cue.end(), [](char x, char y) {
+               return ascii_lower_char(x) == ascii_lower_char(y);
+           }) != text.end();
+}
+
+// The subject's cues, lower-cased once per message and only when a cue is looked for: a
+// scan asks for every message, and a copy per question was a visible share of its allocations.
+class SubjectCues {
+public:
+    explicit SubjectCues(const std::string& subject) : subject_(subject) {}
+    bool any(std::initializer_list<const char*> cues) {
+        if (!lowered_) lowered_ = ascii_lower(subject_);
+        return has_any(*lowered_, cues);
+    }
+
+private:
+    const std::string& subject_;
+    std::optional<std::string> lowered_;
+};
+
 // A delivery report by its header fields alone (few messages, so generous).
-bool looks_like_report(const MessageSummary& m) {
+bool looks_like_report(const MessageSummary& m, SubjectCues& subject) {
     if (m.content_type == "multipart/report" && m.report_type == "delivery-status") return true;
     if (m.failed_recipients) return true;
-    const std::string from = m.from.empty() ? std::string() : ascii_lower(m.from.front().address);
-    const std::string local = from.substr(0, from.find('@'));
-    const std::string name = m.from.empty() ? std::string() : ascii_lower(m.from.front().name);
-    const bool daemon = local == "mailer-daemon" || local == "postmaster" || local == "mail-daemon" ||
-                        local.rfind("microsoftexchange", 0) == 0 || name.find("mail delivery") != std::string::npos;
-    const std::string subject = ascii_lower(m.subject);
-    return daemon && (m.from.size() == 1) &&
-           (has_any(subject, {"undeliver", "delivery", "failure", "returned mail", "unzustellbar", "non remis",
-                              "no se puede entregar", "onbestelbaar", "failed", "not delivered", "delayed",
-                              "non recapitabile", "undelivered"}) ||
-            !m.auto_submitted.empty());
+    if (m.from.size() != 1) return false;
+    const std::string_view from = m.from.front().address;
+    const std::string_view local = from.substr(0, from.find('@'));
+    const bool daemon = iequals(local, "mailer-daemon") || iequals(local, "postmaster") || iequals(local, "mail-daemon") ||
+                        iequals(local.substr(0, 17), "microsoftexchange") ||
+                        icontains(m.from.front().name, "mail delivery");
+    return daemon && (subject.any({"undeliver", "delivery", "failure", "returned mail", "unzustellbar", "non remis",
+                                   "no se puede entregar", "onbestelbaar", "failed", "not delivered", "delayed",
+                                   "non recapitabile", "undelivered"}) ||
+                      !m.auto_submitted.empty());
 }
 
 // An auto-reply by its header fields: RFC 3834 and the vendor forms.
-bool looks_like_auto_reply(const MessageSummary& m) {
+bool looks_like_auto_reply(const MessageSummary& m, SubjectCues& subject) {
     if (!m.auto_submitted.empty() && m.auto_submitted != "no") return true;
     if (m.autoreply_field || m.auto_response_suppress) return true;
     if (m.precedence == "auto_reply" || m.precedence == "bulk" || m.precedence == "junk") return true;
-    const std::string subject = ascii_lower(m.subject);
-    return has_any(subject, {"automatic reply", "auto:", "autoreply", "auto-reply", "out of office",
-                             "out of the office", "abwesenheit", "automatische antwort", "automatisch antwoord",
-                             "afwezig", "fuera de la oficina", "absence"}) ||
-           subject.find("respuesta autom") != std::string::npos || subject.find("ponse automatique") != std::string::npos;
+    return subject.any({"automatic reply", "auto:", "autoreply", "auto-reply", "out of office", "out of the office",
+                        "abwesenheit", "automatische antwort", "automatisch antwoord", "afwezig", "fuera de la oficina",
+                        "absence", "respuesta autom", "ponse automatique"});
 }
 
 BodyReason body_reason(const MessageSummary& m, const Classification& c, const AccountDirectory& directory,
                        const MessageContext& context) {
     if (context.already_seen || context.role == FolderRole::sent) return BodyReason::none;
     const auto& rules = directory.rules().rules;
+    SubjectCues subject(m.subject);
     // A report often comes from the organisation's own server (MAILER-DAEMON@vendor.example),
     // which makes it "outbound" by its sender: direction says nothing about reports.
-    if (rules.contact_changes.enabled && looks_like_report(m)) return BodyReason::report;
+    if (rules.contact_changes.enabled && looks_like_report(m, subject)) return BodyReason::report;
     if (c.direction != "in") return BodyReason::none;
     if (rules.contact_changes.enabled) {
-        if (looks_like_auto_reply(m))
+        if (looks_like_auto_reply(m, subject))
             for (const auto& inv : c.accounts)
                 if (contains(inv.contacts, c.sender)) return BodyReason::report;
     }
-    if (context.history || c.automated || rules.loss.phrases.empty() || looks_like_auto_reply(m)) return BodyReason::none;
+    if (context.history || c.automated || rules.loss.phrases.empty() || looks_like_auto_reply(m, subject)) return BodyReason::none;
     for (const auto& inv : c.accounts)
         if (contains(inv.contacts, c.sender) || contains(inv.others, c.sender)) return BodyReason::customer;
     return BodyReason::none;
@@ -107,8 +134,6 @@ MessageDecision decide_message(MessageSummary message, const AccountDirectory& d
                                const MessageContext& context) {
     MessageDecision d;
     if (message.message_id.empty()) message.message_id = synthetic_message_id(message);
-    d.message_id = message.message_id;
-    d.subject = message.subject.substr(0, 300);
     const Classification c = classify_message(message, directory, context.user_address, context.role);
     // A message without a Date is dated by when it was seen.
     const TimePoint when = message.date.value_or(context.now);
@@ -151,6 +176,10 @@ MessageDecision decide_message(MessageSummary message, const AccountDirectory& d
                                                  [](const NotificationDraft& n) { return n.kind == "owner_not_copied"; }),
                                   d.notifications.end());
     }
+    // Moved, not copied, now that nothing above reads them.
+    d.message_id = std::move(message.message_id);
+    d.subject = std::move(message.subject);
+    if (d.subject.size() > 300) d.subject.resize(300);
     return d;
 }
 

@@ -7,10 +7,11 @@
 
 namespace rapport {
 
+inline char ascii_lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
 inline std::string ascii_lower(std::string_view s) {
     std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+    for (auto& c : out) c = ascii_lower_char(c);
     return out;
 }
 

@@ -50,7 +50,6 @@ struct Classification {
     std::string sender;      // normalised From
     std::vector<AccountInvolvement> accounts;
     std::vector<std::string> internal;  // normalised internal addresses on the message
-    std::string thread;  // the root Message-ID: first of References, else In-Reply-To, else own
 };
 
 // user_addresses: the settings' user address; any of the organisation's people also count as
