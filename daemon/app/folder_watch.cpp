@@ -317,12 +317,13 @@ void FolderWatch::on_message(const imap::FetchedMessage& fetched) {
     MessageSummary summary = summarize(mime::parse_message_headers(fetched.header_block));
     add_automation(summary, fetched.header_block);
     if (summary.message_id.empty()) summary.message_id = synthetic_message_id(summary);
-    MessageContext context;
+    MessageContext& context = context_;
     context.mailbox = mailbox_.id;
     context.folder = folder_;
     context.role = role_;
     context.user_address = state_.settings->user_address;
     context.history = is_history(mark_, fetched.uid);
+    context.already_seen = false;
     context.now = state_.clock->now();
     context.lost_accounts = &state_.lost_accounts;
     context.relayed = state_.relayed.contains(summary.message_id);
@@ -339,7 +340,9 @@ void FolderWatch::on_message(const imap::FetchedMessage& fetched) {
             return;
         }
     }
-    const std::string subject = summary.subject;
+    // The FYI drafts below need the whole subject; decide_message keeps it cut. Copied only
+    // when there can be notifications: history and mail already seen earn none.
+    const std::string subject = context.history || context.already_seen ? std::string() : summary.subject;
     const auto sent = summary.date;
     MessageDecision decision = decide_message(std::move(summary), *state_.directory, context);
     std::vector<DraftIntent> drafts;

@@ -133,6 +133,9 @@ private:
     SyncMark committed_;
     SyncMark mark_;
     MailBatch batch_;
+    // Refilled for each message (on_message); assigning the same mailbox, folder and user
+    // address again keeps their buffers, where a fresh context allocated them per message.
+    MessageContext context_;
     std::shared_ptr<BatchWrite> writing_;  // on the store writer; one at a time
     uint32_t exists_ = 0;
 

@@ -7,8 +7,8 @@
 namespace rapport {
 
 void MailBatch::add(uint32_t uid, MessageDecision decision, std::vector<DraftIntent> drafts) {
-    ids_.insert(decision.message_id);
     entries_.push_back({uid, std::move(decision), std::move(drafts)});
+    ids_.insert(entries_.back().decision.message_id);
 }
 
 void MailBatch::clear() {

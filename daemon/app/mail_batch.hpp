@@ -3,7 +3,9 @@
 // the folder's new mark: the messages seen, the contacts' activity, the notifications. Nothing
 // here is in the store until write() commits; a failed write leaves the store as it was and the
 // folder fetches again from its last committed mark.
+#include <deque>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -16,11 +18,16 @@ namespace rapport {
 class MailBatch {
 public:
     MailBatch(std::string mailbox, std::string folder) : mailbox_(std::move(mailbox)), folder_(std::move(folder)) {}
+    // Moved, never copied: ids_ views the Message-IDs inside entries_, which a copy would not.
+    MailBatch(MailBatch&&) = default;
+    MailBatch& operator=(MailBatch&&) = default;
+    MailBatch(const MailBatch&) = delete;
+    MailBatch& operator=(const MailBatch&) = delete;
 
     // drafts: the FYI drafts the decision asks for, journaled with it.
     void add(uint32_t uid, MessageDecision decision, std::vector<DraftIntent> drafts = {});
     // The same Message-ID earlier in this batch (not yet in the store).
-    bool contains(const std::string& message_id) const { return ids_.count(message_id) > 0; }
+    bool contains(std::string_view message_id) const { return ids_.count(message_id) > 0; }
     std::size_t size() const { return entries_.size(); }
     bool empty() const { return entries_.empty(); }
     void clear();
@@ -38,8 +45,10 @@ private:
         std::vector<DraftIntent> drafts;
     };
     std::string mailbox_, folder_;
-    std::vector<Entry> entries_;
-    std::unordered_set<std::string> ids_;
+    // A deque: an entry never moves once added (a vector's growth would move the strings ids_
+    // views; a short Message-ID lives inside its string). Moving the batch keeps them in place.
+    std::deque<Entry> entries_;
+    std::unordered_set<std::string_view> ids_;
 };
 
 }  // namespace rapport
