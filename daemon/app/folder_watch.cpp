@@ -37,16 +37,10 @@ std::chrono::milliseconds backoff(int failures, std::chrono::milliseconds first,
 // once, and copying each field was a visible share of its allocations.
 MessageSummary summarize(mime::MessageHeaders&& h) {
     MessageSummary m;
-    auto convert = [](std::vector<mime::MailAddress>& in) {
-        std::vector<MessageAddress> out;
-        out.reserve(in.size());
-        for (auto& a : in) out.push_back({std::move(a.name), std::move(a.address)});
-        return out;
-    };
-    m.from = convert(h.from);
-    m.to = convert(h.to);
-    m.cc = convert(h.cc);
-    m.bcc = convert(h.bcc);  // fetched for the Sent audit: an owner in Bcc was copied
+    m.from = std::move(h.from);
+    m.to = std::move(h.to);
+    m.cc = std::move(h.cc);
+    m.bcc = std::move(h.bcc);  // fetched for the Sent audit: an owner in Bcc was copied
     if (h.date) m.date = TimePoint{h.date->time_since_epoch()};
     m.subject = std::move(h.subject);
     m.message_id = std::move(h.message_id);

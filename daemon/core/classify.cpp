@@ -11,7 +11,7 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::string display(const MessageAddress& a) {
+std::string display(const MailAddress& a) {
     return a.name.empty() ? a.address : a.name + " <" + a.address + ">";
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The hot-path parser for the header block of one message, as fetched from IMAP with
-// BODY.PEEK[HEADER.FIELDS (FROM TO CC DATE SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES
-// AUTO-SUBMITTED CONTENT-TYPE BCC)]: raw bytes, CRLF or LF line ends, folded lines, any junk real
+// BODY.PEEK[HEADER.FIELDS (FROM TO CC DATE SUBJECT MESSAGE-ID AUTO-SUBMITTED CONTENT-TYPE
+// BCC ...)] (In-Reply-To and References too, when a caller asks for them): raw bytes, CRLF or LF line ends, folded lines, any junk real
 // mail carries. It never fails: what cannot be understood is skipped and named in `warnings`.
 // It depends on the standard library and glibc's iconv only, and runs in linear time.
 //
@@ -32,16 +32,15 @@
 #include <string_view>
 #include <vector>
 
+#include "rapport/mail_address.hpp"
+
 namespace rapport::mime {
 
 // std::chrono::sys_seconds in C++20; spelled out because the project builds as C++17.
 using SysSeconds = std::chrono::time_point<std::chrono::system_clock, std::chrono::seconds>;
 
-struct MailAddress {
-    std::string name;     // display name, UTF-8, may be empty
-    std::string address;  // local@domain as written (see above)
-    bool operator==(const MailAddress& o) const { return name == o.name && address == o.address; }
-};
+// Name and address as described above; the core's type (its summaries take the lists as they are).
+using MailAddress = rapport::MailAddress;
 
 struct MessageHeaders {
     // Bcc is present in the Sent copies most clients keep (and in messages handed to the

@@ -16,15 +16,10 @@ std::string norm(const std::string& a) { return normalize_address(a).value_or(a)
 
 MessageSummary summary_of(const mime::MessageHeaders& h) {
     MessageSummary m;
-    auto convert = [](const std::vector<mime::MailAddress>& in) {
-        std::vector<MessageAddress> out;
-        for (const auto& a : in) out.push_back({a.name, a.address});
-        return out;
-    };
-    m.from = convert(h.from);
-    m.to = convert(h.to);
-    m.cc = convert(h.cc);
-    m.bcc = convert(h.bcc);
+    m.from = h.from;
+    m.to = h.to;
+    m.cc = h.cc;
+    m.bcc = h.bcc;
     if (h.date) m.date = TimePoint{h.date->time_since_epoch()};
     m.subject = h.subject;
     m.message_id = h.message_id;

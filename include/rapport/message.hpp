@@ -8,17 +8,13 @@
 #include <nlohmann/json.hpp>
 
 #include "rapport/directory.hpp"
+#include "rapport/mail_address.hpp"
 #include "rapport/time.hpp"
 
 namespace rapport {
 
-struct MessageAddress {
-    std::string name;
-    std::string address;
-};
-
 struct MessageSummary {
-    std::vector<MessageAddress> from, to, cc, bcc;
+    std::vector<MailAddress> from, to, cc, bcc;
     std::optional<TimePoint> date;
     std::string subject;
     std::string message_id;
