@@ -44,8 +44,6 @@ MessageSummary summarize(mime::MessageHeaders&& h) {
     if (h.date) m.date = TimePoint{h.date->time_since_epoch()};
     m.subject = std::move(h.subject);
     m.message_id = std::move(h.message_id);
-    m.in_reply_to = std::move(h.in_reply_to);
-    m.references = std::move(h.references);
     m.auto_submitted = std::move(h.auto_submitted);
     m.content_type = std::move(h.content_type);
     m.report_type = std::move(h.content_type_report_type);
@@ -60,11 +58,12 @@ void add_automation(MessageSummary& m, std::string_view header_block) {
     m.failed_recipients = f.failed_recipients;
 }
 
-// Header fields fetched for every message: what the decisions need, never bodies.
+// Header fields fetched for every message: what the decisions need, never bodies. Not
+// In-Reply-To or References: no decision reads them, and a long thread's References is often
+// the largest field a message has (fetched and parsed for every message of every scan).
 const std::vector<std::string>& header_fields() {
     static const std::vector<std::string> fields = {"FROM", "TO", "CC", "DATE", "SUBJECT", "MESSAGE-ID",
-                                                    "IN-REPLY-TO", "REFERENCES", "AUTO-SUBMITTED", "CONTENT-TYPE",
-                                                    "BCC",
+                                                    "AUTO-SUBMITTED", "CONTENT-TYPE", "BCC",
                                                     // which messages are worth a body (bounces, auto-replies)
                                                     "X-AUTOREPLY", "X-AUTORESPOND", "X-AUTO-RESPONSE-SUPPRESS",
                                                     "PRECEDENCE", "X-FAILED-RECIPIENTS"};

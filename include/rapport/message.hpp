@@ -18,8 +18,6 @@ struct MessageSummary {
     std::optional<TimePoint> date;
     std::string subject;
     std::string message_id;
-    std::string in_reply_to;
-    std::vector<std::string> references;
     std::string auto_submitted;  // "", "no", "auto-replied", …
     std::string content_type;
     std::string report_type;
