@@ -2,8 +2,9 @@
 // The hot-path parser for the header block of one message, as fetched from IMAP with
 // BODY.PEEK[HEADER.FIELDS (FROM TO CC DATE SUBJECT MESSAGE-ID AUTO-SUBMITTED CONTENT-TYPE
 // BCC ...)] (In-Reply-To and References too, for a caller that asks for them): raw bytes, CRLF
-// or LF line ends, folded lines, any junk real mail carries. It never fails: what cannot be understood is skipped and named in `warnings`.
-// It depends on the standard library and glibc's iconv only, and runs in linear time.
+// or LF line ends, folded lines, any junk real mail carries. It never fails: what cannot be
+// understood is skipped and named in `warnings`. It depends on the standard library and
+// glibc's iconv only, and runs in linear time.
 //
 // What the fields become:
 // - From/To/Cc/Bcc: every mailbox, groups flattened ("undisclosed-recipients:;" gives none).
