@@ -22,7 +22,7 @@ uint64_t fnv1a(const std::string& text) {
     return h;
 }
 
-bool has_any(const std::string& lowered, std::initializer_list<const char*> cues) {
+bool has_any(std::string_view lowered, std::initializer_list<const char*> cues) {
     for (const char* cue : cues)
         if (lowered.find(cue) != std::string::npos) return true;
     return false;
@@ -40,19 +40,31 @@ bool icontains(std::string_view text, std::string_view cue) {
            }) != text.end();
 }
 
-// The subject's cues, lower-cased once per message and only when a cue is looked for: a
-// scan asks for every message, and a copy per question was a visible share of its allocations.
+// The subject's cues, lower-cased once per message and only when a cue is looked for, on the
+// stack when the subject is short: a scan asks for every message, and a lowered copy per
+// question was a visible share of its allocations.
 class SubjectCues {
 public:
     explicit SubjectCues(const std::string& subject) : subject_(subject) {}
     bool any(std::initializer_list<const char*> cues) {
-        if (!lowered_) lowered_ = ascii_lower(subject_);
+        if (!lowered_) lower();
         return has_any(*lowered_, cues);
     }
 
 private:
+    void lower() {
+        if (subject_.size() <= sizeof short_) {
+            std::transform(subject_.begin(), subject_.end(), short_, ascii_lower_char);
+            lowered_ = std::string_view(short_, subject_.size());
+        } else {
+            long_ = ascii_lower(subject_);
+            lowered_ = long_;
+        }
+    }
     const std::string& subject_;
-    std::optional<std::string> lowered_;
+    char short_[160];
+    std::string long_;
+    std::optional<std::string_view> lowered_;
 };
 
 // A delivery report by its header fields alone (few messages, so generous).

@@ -140,6 +140,26 @@ MessageSummary mail(const std::string& from, const std::string& subject) {
 
 }  // namespace
 
+TEST_CASE("the header cues match in any case, in short and long subjects and in the sender's name", "[body_decision]") {
+    const auto dir = directory();
+    // By the subject alone: no Auto-Submitted, no vendor fields. A subject longer than the
+    // stack buffer SubjectCues lowers into takes the other path.
+    CHECK(decide_message(mail("jane@acme.example", "OUT OF OFFICE: back Monday"), *dir, inbox()).fetch_body ==
+          BodyReason::report);
+    CHECK(decide_message(mail("jane@acme.example", "Re: " + std::string(200, 'x') + " Out Of Office"), *dir, inbox())
+              .fetch_body == BodyReason::report);
+    CHECK(decide_message(mail("jane@acme.example", "Re: " + std::string(200, 'x')), *dir, inbox()).fetch_body ==
+          BodyReason::customer);
+    // A report by its sender: the name, or a MicrosoftExchange… local part.
+    auto by_name = mail("bounces@mx.example", "Delivery Status Notification (Failure)");
+    by_name.from = {{"Mail Delivery Subsystem", "bounces@mx.example"}};
+    CHECK(decide_message(by_name, *dir, inbox()).fetch_body == BodyReason::report);
+    CHECK(decide_message(mail("MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@vendor.example", "Undeliverable: Quote"),
+                         *dir, inbox())
+              .fetch_body == BodyReason::report);
+    CHECK(decide_message(mail("Postmaster@vendor.example", "Hello"), *dir, inbox()).fetch_body == BodyReason::none);
+}
+
 TEST_CASE("decide_message asks for a body only for reports, contacts' auto-replies and customer mail", "[body_decision]") {
     const auto dir = directory();
     auto bounce = mail("MAILER-DAEMON@mx.vendor.example", "Undelivered Mail Returned to Sender");
