@@ -421,7 +421,7 @@ void Client::handle_untagged(Untagged& u) {
                             if (--job.undelivered[batch] == 0) release_fetch_batch(batch);
                             FetchedMessage m;
                             m.uid = uid;
-                            if (f.flags) m.flags = *f.flags;
+                            if (u.fetch.flags) m.flags = std::move(*u.fetch.flags);  // f views u.fetch
                             m.modseq = f.modseq;
                             m.header_block = std::move(u.fetch.bodies[header].data);
                             if (job.on_message) job.on_message(m);
