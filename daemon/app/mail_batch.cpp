@@ -28,24 +28,31 @@ std::vector<StoredNotification> MailBatch::write(WriteTx& tx, const SyncMark& ma
         const std::string* message_id;
     };
     std::map<std::tuple<std::string_view, std::string_view, bool>, Latest> latest;
+    // Written together after the loop: several rows per statement.
+    std::vector<std::string_view> seen;
+    seen.reserve(entries_.size());
+    std::vector<AccountMessageRow> recent;
     for (const auto& e : entries_) {
         const auto& d = e.decision;
         for (const auto& c : d.contacts) {
             auto [it, added] = latest.try_emplace({c.account, c.address, c.inbound}, Latest{&c, &d.message_id});
             if (!added && c.when > it->second.touch->when) it->second = {&c, &d.message_id};
-            if (c.recent) tx.record_account_message({c.account, d.message_id, c.when, c.inbound, c.address, d.subject});
+            if (c.recent) recent.push_back({c.account, d.message_id, c.when, c.inbound, c.address, d.subject});
         }
         for (const auto& n : d.notifications) stored.push_back(tx.add_notification(n.kind, now, n.account, n.text, n.extra));
         for (const auto& draft : e.drafts) {
             const bool added = tx.add_effect(draft.kind, draft.key, draft.payload, draft.not_before, now).has_value();
             if (drafts_added) *drafts_added |= added;
         }
-        if (tx.record_message(mailbox_, folder_, d.message_id, e.uid, now) && new_messages) ++*new_messages;
+        seen.push_back(d.message_id);
         // The body is read later (FolderWatch::read_bodies); the intent is stored with the mark.
         if (d.fetch_body != BodyReason::none)
             tx.add_body_read({mailbox_, folder_, mark.uidvalidity, e.uid, d.message_id, to_string(d.fetch_body),
                               {{"history", d.history}}, 0, now});
     }
+    tx.record_account_messages(recent);
+    const std::size_t added = tx.record_messages(mailbox_, folder_, seen, now);
+    if (new_messages) *new_messages += static_cast<int64_t>(added);
     for (const auto& [key, l] : latest)
         tx.record_contact(l.touch->account, l.touch->address, l.touch->inbound, l.touch->when, *l.message_id);
     tx.set_folder_mark(mailbox_, folder_, mark);

@@ -133,6 +133,23 @@ const char* const kMigrations[] = {
     R"sql(
     DROP INDEX account_messages_by_date;
     )sql",
+    // 8: seen_messages is keyed by a folder's number instead of its mailbox and folder names.
+    // A scan inserts one row per message, and the two names repeated in every key were most of
+    // what each insert compared and wrote (measured alone: 100,000 rows 0.109 → 0.086 s; with
+    // several rows per statement 0.063 s). The uid column goes: nothing read it, and a UID is
+    // only meaningful with its UIDVALIDITY.
+    R"sql(
+    CREATE TABLE folders (
+        id INTEGER PRIMARY KEY, mailbox TEXT NOT NULL, folder TEXT NOT NULL, UNIQUE (mailbox, folder));
+    INSERT INTO folders(mailbox, folder) SELECT DISTINCT mailbox, folder FROM seen_messages;
+    CREATE TABLE seen_messages_v8 (
+        folder INTEGER NOT NULL, message_id TEXT NOT NULL, seen_at INTEGER NOT NULL,
+        PRIMARY KEY (folder, message_id)) WITHOUT ROWID;
+    INSERT INTO seen_messages_v8 SELECT f.id, s.message_id, s.seen_at
+        FROM seen_messages s JOIN folders f ON f.mailbox = s.mailbox AND f.folder = s.folder;
+    DROP TABLE seen_messages;
+    ALTER TABLE seen_messages_v8 RENAME TO seen_messages;
+    )sql",
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == rapport::StateStore::kSchemaVersion,
               "one migration per schema version");
@@ -165,7 +182,7 @@ public:
     }
     // For the per-message inserts: binds without copying. Only for a string that outlives this
     // Statement (the destructor's reset drops the binding), never a temporary.
-    Statement& bind_static(int i, const std::string& v) {
+    Statement& bind_static(int i, std::string_view v) {
         sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
         return *this;
     }
@@ -534,20 +551,22 @@ std::optional<FolderMark> ReadTx::folder_mark(const std::string& mailbox, const 
 }
 
 bool ReadTx::message_seen(const std::string& mailbox, const std::string& folder, const std::string& message_id) {
-    Statement s(store_, "SELECT 1 FROM seen_messages WHERE mailbox = ? AND folder = ? AND message_id = ?");
+    Statement s(store_, "SELECT 1 FROM seen_messages WHERE folder = "
+                        "(SELECT id FROM folders WHERE mailbox = ? AND folder = ?) AND message_id = ?");
     s.bind(1, mailbox).bind(2, folder).bind(3, message_id);
     return s.step();
 }
 
 int64_t ReadTx::messages_seen(const std::string& mailbox) {
-    Statement s(store_, "SELECT COUNT(*) FROM seen_messages WHERE mailbox = ?");
+    Statement s(store_, "SELECT COUNT(*) FROM seen_messages WHERE folder IN (SELECT id FROM folders WHERE mailbox = ?)");
     s.bind(1, mailbox);
     s.step();
     return s.integer(0);
 }
 
 int64_t ReadTx::messages_seen(const std::string& mailbox, const std::string& folder) {
-    Statement s(store_, "SELECT COUNT(*) FROM seen_messages WHERE mailbox = ? AND folder = ?");
+    Statement s(store_, "SELECT COUNT(*) FROM seen_messages WHERE folder = "
+                        "(SELECT id FROM folders WHERE mailbox = ? AND folder = ?)");
     s.bind(1, mailbox).bind(2, folder);
     s.step();
     return s.integer(0);
@@ -807,18 +826,62 @@ void WriteTx::set_folder_mark(const std::string& mailbox, const std::string& fol
         .bind(6, static_cast<int64_t>(m.history_below)).bind(7, m.scanned ? 1 : 0).step();
 }
 
-bool WriteTx::record_message(const std::string& mailbox, const std::string& folder, const std::string& message_id,
-                             uint32_t uid, TimePoint seen_at) {
+namespace {
+
+// Rows per INSERT for the tables a scan writes once per message: one statement's start-up
+// (cursor, program) shared by many rows. A batch's remainder goes one row at a time.
+constexpr std::size_t kRowsPerInsert = 50;
+
+// `insert`, then kRowsPerInsert rows' placeholders (`row(i)`), comma-separated.
+template <class Row>
+std::string many_rows(const char* insert, Row row) {
+    std::string sql = insert;
+    for (std::size_t i = 0; i < kRowsPerInsert; ++i) sql += (i ? ", " : "") + row(i);
+    return sql;
+}
+
+// ?1 is the folder, ?2 the time, ?3… the Message-IDs.
+const std::string& seen_insert_sql(std::size_t rows) {
+    static const char* const insert = "INSERT OR IGNORE INTO seen_messages(folder, message_id, seen_at) VALUES ";
+    static const std::string many = many_rows(insert, [](std::size_t i) { return "(?1, ?" + std::to_string(i + 3) + ", ?2)"; });
+    static const std::string one = std::string(insert) + "(?1, ?3, ?2)";
+    return rows == kRowsPerInsert ? many : one;
+}
+
+const std::string& account_message_insert_sql(std::size_t rows) {
+    static const char* const insert =
+        "INSERT OR IGNORE INTO account_messages(account, message_id, date, inbound, contact, subject) VALUES ";
+    static const std::string many = many_rows(insert, [](std::size_t) { return std::string("(?, ?, ?, ?, ?, ?)"); });
+    static const std::string one = std::string(insert) + "(?, ?, ?, ?, ?, ?)";
+    return rows == kRowsPerInsert ? many : one;
+}
+
+}  // namespace
+
+std::size_t WriteTx::record_messages(const std::string& mailbox, const std::string& folder,
+                                     const std::vector<std::string_view>& message_ids, TimePoint seen_at) {
+    if (message_ids.empty()) return 0;
     {
-        Statement s(store_, "INSERT OR IGNORE INTO seen_messages(mailbox, folder, message_id, uid, seen_at) "
-                            "VALUES(?, ?, ?, ?, ?)");
-        s.bind_static(1, mailbox).bind_static(2, folder).bind_static(3, message_id).bind(4, static_cast<int64_t>(uid))
-            .bind(5, to_db(seen_at)).step();
-        if (s.changes() > 0) return true;
+        Statement s(store_, "INSERT OR IGNORE INTO folders(mailbox, folder) VALUES(?, ?)");
+        s.bind(1, mailbox).bind(2, folder).step();
     }
-    Statement s(store_, "UPDATE seen_messages SET uid = ? WHERE mailbox = ? AND folder = ? AND message_id = ?");
-    s.bind(1, static_cast<int64_t>(uid)).bind(2, mailbox).bind(3, folder).bind(4, message_id).step();
-    return false;
+    int64_t key = 0;
+    {
+        Statement s(store_, "SELECT id FROM folders WHERE mailbox = ? AND folder = ?");
+        s.bind(1, mailbox).bind(2, folder).step();
+        key = s.integer(0);
+    }
+    std::size_t added = 0;
+    for (std::size_t i = 0; i < message_ids.size();) {
+        const std::size_t rows = message_ids.size() - i >= kRowsPerInsert ? kRowsPerInsert : 1;
+        Statement s(store_, seen_insert_sql(rows).c_str());
+        s.bind(1, key).bind(2, to_db(seen_at));
+        for (std::size_t r = 0; r < rows; ++r) s.bind_static(static_cast<int>(r + 3), message_ids[i + r]);
+        s.step();
+        added += static_cast<std::size_t>(s.changes());
+        i += rows;
+    }
+    return added;
 }
 
 void WriteTx::record_contact(const std::string& account, const std::string& address, bool inbound, TimePoint when,
@@ -879,11 +942,19 @@ void WriteTx::record_draft(const StoredDraft& d) {
         .bind(6, to_db(d.created)).bind(7, d.kind).step();
 }
 
-void WriteTx::record_account_message(const AccountMessage& m) {
-    Statement s(store_, "INSERT OR IGNORE INTO account_messages(account, message_id, date, inbound, contact, subject) "
-                        "VALUES(?, ?, ?, ?, ?, ?)");
-    s.bind_static(1, m.account).bind_static(2, m.message_id).bind(3, to_db(m.date)).bind(4, m.inbound ? 1 : 0)
-        .bind_static(5, m.contact).bind_static(6, m.subject).step();
+void WriteTx::record_account_messages(const std::vector<AccountMessageRow>& rows) {
+    for (std::size_t i = 0; i < rows.size();) {
+        const std::size_t n = rows.size() - i >= kRowsPerInsert ? kRowsPerInsert : 1;
+        Statement s(store_, account_message_insert_sql(n).c_str());
+        for (std::size_t r = 0; r < n; ++r) {
+            const auto& m = rows[i + r];
+            const int p = static_cast<int>(r * 6);
+            s.bind_static(p + 1, m.account).bind_static(p + 2, m.message_id).bind(p + 3, to_db(m.date))
+                .bind(p + 4, m.inbound ? 1 : 0).bind_static(p + 5, m.contact).bind_static(p + 6, m.subject);
+        }
+        s.step();
+        i += n;
+    }
 }
 
 bool WriteTx::set_contact_state(const std::string& address, ContactState state, const std::string& reason,

@@ -21,6 +21,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
@@ -139,6 +140,15 @@ struct AccountMessage {
     std::string subject;
 };
 
+// An AccountMessage to write, viewing the caller's strings: a scan writes one for each recent
+// message, and copying four strings into each row was most of the store writer's allocations.
+struct AccountMessageRow {
+    std::string_view account, message_id;
+    TimePoint date;
+    bool inbound = false;
+    std::string_view contact, subject;
+};
+
 // A body a folder still has to read (BODY.PEEK[], size-capped): written with the folder's mark
 // in the batch that saw the message's header fields, removed in the transaction that stores
 // what the body said. So each is read once, also across crashes and restarts, and the header
@@ -227,10 +237,14 @@ public:
     void set_account_watch(const AccountWatch& watch);
 
     void set_folder_mark(const std::string& mailbox, const std::string& folder, const FolderMark& mark);
-    // true when the message is new to the folder (false: seen before, its UID is updated), so
-    // a caller can keep the folder's count without a COUNT(*) per batch.
-    bool record_message(const std::string& mailbox, const std::string& folder, const std::string& message_id,
-                        uint32_t uid, TimePoint seen_at);
+    // Records the folder's messages as seen, by Message-ID; returns how many were new to it, so
+    // a caller can keep the folder's count without a COUNT(*) per batch. Seen before: no change.
+    std::size_t record_messages(const std::string& mailbox, const std::string& folder,
+                                const std::vector<std::string_view>& message_ids, TimePoint seen_at);
+    bool record_message(const std::string& mailbox, const std::string& folder, std::string_view message_id,
+                        TimePoint seen_at) {
+        return record_messages(mailbox, folder, {message_id}, seen_at) == 1;
+    }
     // Keeps the newest date per direction; an older message seen later changes nothing.
     void record_contact(const std::string& account, const std::string& address, bool inbound, TimePoint when,
                         const std::string& message_id);
@@ -241,7 +255,7 @@ public:
     void retry_effect(int64_t id, int attempts, TimePoint not_before, const std::string& error);
     void finish_effect(int64_t id, EffectState state, TimePoint when, const std::string& error = "");
     void record_draft(const StoredDraft& draft);
-    void record_account_message(const AccountMessage& message);  // the first one per id is kept
+    void record_account_messages(const std::vector<AccountMessageRow>& rows);  // the first one per id is kept
     std::size_t prune_account_messages(TimePoint before);
 
     // Records what the mail told about a contact; false (nothing written) when the contact is
@@ -267,7 +281,7 @@ private:
 
 class StateStore {
 public:
-    static constexpr int kSchemaVersion = 7;
+    static constexpr int kSchemaVersion = 8;
 
     // Faults a test can inject to prove that a failed write leaves everything else intact.
     struct Faults {

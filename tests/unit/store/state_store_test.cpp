@@ -2,6 +2,7 @@
 // rapportd wrote it; whole transactions only, so that a write that fails (thrown, refused at
 // commit, disk full, locked) takes back its own work and nothing else; clear errors naming the
 // file and what to do; one daemon per state directory.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
@@ -124,7 +125,7 @@ TEST_CASE("a write that throws takes back its own work and nothing else", "[stor
     // One folder's batch fails half-way (here: thrown by the caller)...
     CHECK_THROWS_AS(store.write([](WriteTx& tx) {
                         tx.add_notification("customer_mail", at(2), "acme", "second", {});
-                        tx.record_message("work", "Sent", "<a@x>", 7, at(2));
+                        tx.record_message("work", "Sent", "<a@x>", at(2));
                         tx.set_folder_mark("work", "Sent", {9, 7, 0, 8, false});
                         throw StoreError("injected");
                     }),
@@ -149,7 +150,7 @@ TEST_CASE("a commit that SQLite refuses leaves every other writer's data intact"
 
     // Three writers, as in the daemon: two folders and the API.
     store.write([](WriteTx& tx) {
-        tx.record_message("work", "INBOX", "<1@x>", 1, at(1));
+        tx.record_message("work", "INBOX", "<1@x>", at(1));
         tx.set_folder_mark("work", "INBOX", {1, 1, 0, 10, false});
     });
     const auto lost = store.write([](WriteTx& tx) { return tx.add_nudge(planned("acme", 900), at(1)); });
@@ -157,7 +158,7 @@ TEST_CASE("a commit that SQLite refuses leaves every other writer's data intact"
     refuse = true;
     try {
         store.write([](WriteTx& tx) {
-            tx.record_message("work", "Archive", "<2@x>", 2, at(2));
+            tx.record_message("work", "Archive", "<2@x>", at(2));
             tx.set_folder_mark("work", "Archive", {3, 2, 0, 10, false});
             tx.add_notification("customer_mail", at(2), "acme", "from Archive", {});
         });
@@ -177,7 +178,7 @@ TEST_CASE("a commit that SQLite refuses leaves every other writer's data intact"
     });
     // The refused writer retries from its own last committed mark and succeeds.
     store.write([](WriteTx& tx) {
-        tx.record_message("work", "Archive", "<2@x>", 2, at(3));
+        tx.record_message("work", "Archive", "<2@x>", at(3));
         tx.set_folder_mark("work", "Archive", {3, 2, 0, 10, false});
         tx.add_notification("customer_mail", at(3), "acme", "from Archive", {});
     });
@@ -399,7 +400,7 @@ TEST_CASE("signals are raised once per key; who the user wrote to", "[store]") {
     CHECK(store.write([](WriteTx& tx) { return tx.raise_signal("loss_signal", "m2@x", at(2)); }));
     store.write([](WriteTx& tx) {
         tx.record_contact("acme", "jane@acme.example", true, at(5), "in@x");
-        tx.record_account_message({"acme", "out@x", at(6), false, "raj@acme.example", "Quote"});
+        tx.record_account_messages({{"acme", "out@x", at(6), false, "raj@acme.example", "Quote"}});
         tx.record_contact("acme", "raj@acme.example", false, at(6), "out@x");
     });
     store.read([](ReadTx& tx) {
@@ -416,10 +417,10 @@ TEST_CASE("record_message says whether the message is new, so the folder's count
     StateStore store(dir / "state");
     const auto added = store.write([](WriteTx& tx) {
         int n = 0;
-        n += tx.record_message("work", "INBOX", "<1@x>", 1, at(1));
-        n += tx.record_message("work", "INBOX", "<2@x>", 2, at(1));
-        n += tx.record_message("work", "Sent", "<1@x>", 1, at(1));   // another folder: new there
-        n += tx.record_message("work", "INBOX", "<1@x>", 5, at(2));  // seen again under a new UID
+        n += tx.record_message("work", "INBOX", "<1@x>", at(1));
+        n += tx.record_message("work", "INBOX", "<2@x>", at(1));
+        n += tx.record_message("work", "Sent", "<1@x>", at(1));   // another folder: new there
+        n += tx.record_message("work", "INBOX", "<1@x>", at(2));  // seen again (under a new UID, say)
         return n;
     });
     CHECK(added == 3);
@@ -430,18 +431,68 @@ TEST_CASE("record_message says whether the message is new, so the folder's count
     });
 }
 
+TEST_CASE("record_messages writes a batch's Message-IDs many to a statement and counts the new ones", "[store]") {
+    TempDir dir;
+    StateStore store(dir / "state");
+    // 123 ids: two full statements of 50 and 23 single rows; duplicates inside the batch,
+    // across its statements, and with what an earlier transaction wrote.
+    std::vector<std::string> ids;
+    for (int i = 0; i < 120; ++i) ids.push_back("<" + std::to_string(i) + "@x>");
+    ids.push_back("<0@x>");
+    ids.push_back("<77@x>");
+    ids.push_back("<earlier@x>");
+    store.write([](WriteTx& tx) { CHECK(tx.record_message("work", "INBOX", "<earlier@x>", at(1))); });
+    const std::vector<std::string_view> views(ids.begin(), ids.end());
+    const auto added = store.write([&](WriteTx& tx) { return tx.record_messages("work", "INBOX", views, at(2)); });
+    CHECK(added == 120);
+    // The same ids in another folder and another mailbox are new there.
+    CHECK(store.write([&](WriteTx& tx) { return tx.record_messages("work", "Sent", views, at(3)); }) == 121);
+    CHECK(store.write([&](WriteTx& tx) { return tx.record_messages("home", "INBOX", views, at(3)); }) == 121);
+    CHECK(store.write([&](WriteTx& tx) { return tx.record_messages("work", "INBOX", views, at(4)); }) == 0);
+    store.read([](ReadTx& tx) {
+        CHECK(tx.messages_seen("work", "INBOX") == 121);
+        CHECK(tx.messages_seen("work") == 242);
+        CHECK(tx.messages_seen("home") == 121);
+        CHECK(tx.message_seen("work", "INBOX", "<119@x>"));
+        CHECK_FALSE(tx.message_seen("work", "INBOX", "<120@x>"));
+        CHECK_FALSE(tx.message_seen("other", "INBOX", "<1@x>"));
+    });
+}
+
+TEST_CASE("record_account_messages writes many rows to a statement and keeps the first per id", "[store]") {
+    TempDir dir;
+    StateStore store(dir / "state");
+    // 2 accounts × 60 messages, then the first 10 of acme's again with another subject: two
+    // full statements, then single rows; a repeated id keeps what was written first.
+    std::vector<std::string> ids;
+    for (int i = 0; i < 60; ++i) ids.push_back("<" + std::to_string(i) + "@x>");
+    std::vector<AccountMessageRow> rows;
+    for (const char* account : {"acme", "globex"})
+        for (int i = 0; i < 60; ++i)
+            rows.push_back({account, ids[static_cast<std::size_t>(i)], at(i), i % 2 == 0, "jane@acme.example", "first"});
+    for (int i = 0; i < 10; ++i)
+        rows.push_back({"acme", ids[static_cast<std::size_t>(i)], at(100 + i), true, "raj@acme.example", "again"});
+    store.write([&](WriteTx& tx) { tx.record_account_messages(rows); });
+    store.read([](ReadTx& tx) {
+        const auto acme = tx.account_messages("acme", at(0), 1000);
+        CHECK(acme.size() == 60);
+        CHECK(std::all_of(acme.begin(), acme.end(), [](const AccountMessage& m) { return m.subject == "first"; }));
+        CHECK(tx.account_messages("globex", at(0), 1000).size() == 60);
+    });
+}
+
 TEST_CASE("schema 6 rebuilds the per-message tables WITHOUT ROWID and keeps their rows", "[store]") {
     TempDir dir;
     const std::string state = dir / "state";
     {
         // The three tables as schema 5 had them, with a row each, and nothing else: migrations
-        // 6 and 7 are the only ones that run on a file at user_version 5.
+        // 6 to 8 are the only ones that run on a file at user_version 5.
         StateStore fresh(state);
     }
     {
         OtherConnection old(state + "/state.sqlite");
         REQUIRE(old.exec(
-                    "DROP TABLE seen_messages; DROP TABLE account_messages; DROP TABLE contact_activity;"
+                    "DROP TABLE seen_messages; DROP TABLE folders; DROP TABLE account_messages; DROP TABLE contact_activity;"
                     "CREATE TABLE seen_messages (mailbox TEXT NOT NULL, folder TEXT NOT NULL, message_id TEXT NOT NULL,"
                     " uid INTEGER NOT NULL, seen_at INTEGER NOT NULL, PRIMARY KEY (mailbox, folder, message_id));"
                     "CREATE TABLE account_messages (account TEXT NOT NULL, message_id TEXT NOT NULL, date INTEGER NOT NULL,"
@@ -468,8 +519,8 @@ TEST_CASE("schema 6 rebuilds the per-message tables WITHOUT ROWID and keeps thei
     });
     // Keys still hold: the same message is not recorded twice.
     store.write([](WriteTx& tx) {
-        CHECK_FALSE(tx.record_message("work", "INBOX", "<a@x>", 8, at(200)));
-        CHECK(tx.record_message("work", "INBOX", "<b@x>", 9, at(200)));
+        CHECK_FALSE(tx.record_message("work", "INBOX", "<a@x>", at(200)));
+        CHECK(tx.record_message("work", "INBOX", "<b@x>", at(200)));
     });
     OtherConnection other(store.path());
     for (const char* table : {"seen_messages", "account_messages", "contact_activity"}) {
@@ -478,7 +529,10 @@ TEST_CASE("schema 6 rebuilds the per-message tables WITHOUT ROWID and keeps thei
     }
     // Schema 7 drops the date index again (a scan paid for it on every recent message).
     CHECK(other.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'account_messages_by_date'") == "0");
-    CHECK(other.scalar("SELECT count(*) FROM sqlite_master WHERE name LIKE '%_v6'") == "0");
+    CHECK(other.scalar("SELECT count(*) FROM sqlite_master WHERE name LIKE '%_v6' OR name LIKE '%_v8'") == "0");
+    // Schema 8 keys the seen messages by a folder number; the row kept its folder.
+    CHECK(other.scalar("SELECT mailbox || '/' || folder FROM folders") == "work/INBOX");
+    CHECK(other.scalar("SELECT count(*) FROM pragma_table_info('seen_messages') WHERE name IN ('uid', 'mailbox')") == "0");
 }
 
 TEST_CASE("transactions from two threads run one at a time and all commit", "[store][threads]") {
