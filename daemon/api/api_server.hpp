@@ -1,16 +1,16 @@
 #pragma once
 // The local WebSocket API server (CONTRACT.md "The WebSocket API"), shaped like Beast's
 // chat-multi example: a listener per loopback address, an HTTP session that vets the upgrade
-// request, a WebSocket session per connection (its own strand, its own bounded write queue) and
-// a shared hub that fans notifications out. Beast stays inside api_server.cpp; this header is
-// plain C++.
+// request, a WebSocket session per connection (its own bounded write queue; no strand: see
+// Threading) and a shared hub that fans notifications out. Beast stays inside api_server.cpp;
+// this header is plain C++.
 //
 // Threading. The daemon runs its io_context on ONE thread, and this server relies on it:
-// every ApiHandler call happens on that thread (from a session's strand), so the handler may
-// touch core state without locks. Should more threads ever run the io_context, handler calls
-// would still be serialized per session but not across sessions. broadcast() is safe from any
-// thread; the constructor, stop() and the destructor belong on the io thread (or before/after
-// it runs).
+// every ApiHandler call and every session handler happens on that thread, so the handler may
+// touch core state without locks, and sessions need no strand. Running the io_context on more
+// threads would need a strand per session again (and locks in the handler). broadcast() is
+// safe from any thread; the constructor, stop() and the destructor belong on the io thread
+// (or before/after it runs).
 //
 // Connection life:
 //   TCP accept (127.0.0.1 and [::1] only; max_sessions) -> read the HTTP request header
