@@ -69,20 +69,23 @@ std::optional<TimePoint> ApiBridge::last_contact(const std::string& account, con
 }
 
 std::optional<ContactStatus> ApiBridge::contact_state(const std::string& address) {
-    return state_.store->read([&](ReadTx& tx) { return tx.contact_state(address); });
+    return state_.store->contact_state(address);
 }
 
 std::vector<rpc::AddressFacts> ApiBridge::address_facts(const std::vector<rpc::AddressQuery>& queries) {
     std::vector<rpc::AddressFacts> out(queries.size());
-    if (queries.empty()) return out;
-    // One read transaction for the whole request: BEGIN and COMMIT once, not per address.
-    state_.store->read([&](ReadTx& tx) {
-        for (std::size_t i = 0; i < queries.size(); ++i) {
-            const auto& q = queries[i];
-            if (q.last_contact) out[i].last_contact = tx.last_contact(q.account, q.address);
-            if (q.state) out[i].state = tx.contact_state(q.address);
-        }
-    });
+    bool dates = false;
+    for (std::size_t i = 0; i < queries.size(); ++i) {
+        if (queries[i].state) out[i].state = state_.store->contact_state(queries[i].address);
+        dates = dates || queries[i].last_contact;
+    }
+    // States come from the store's memory, so compose.check opens no transaction; the dates
+    // of lookup take one read for the whole request: BEGIN and COMMIT once, not per address.
+    if (dates)
+        state_.store->read([&](ReadTx& tx) {
+            for (std::size_t i = 0; i < queries.size(); ++i)
+                if (queries[i].last_contact) out[i].last_contact = tx.last_contact(queries[i].account, queries[i].address);
+        });
     return out;
 }
 

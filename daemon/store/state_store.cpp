@@ -237,6 +237,19 @@ Nudge read_nudge(Statement& s) {
     return n;
 }
 
+// state, reason, message_id, detail, changed from column `first` on.
+ContactStatus read_contact_status(Statement& s, int first) {
+    ContactStatus out;
+    // A state this build does not know (written by a newer one) reads as active: never gone
+    // on a guess.
+    out.state = parse_contact_state(s.text(first)).value_or(ContactState::active);
+    out.reason = s.text(first + 1);
+    out.message_id = s.text(first + 2);
+    out.detail = s.text(first + 3);
+    out.changed = from_db(s.integer(first + 4));
+    return out;
+}
+
 }  // namespace
 
 nlohmann::json StoredNotification::to_json() const {
@@ -331,10 +344,24 @@ StateStore::StateStore(const std::string& state_dir, Faults faults) : faults_(st
         exec("PRAGMA foreign_keys=ON");
         if (faults_.max_pages) exec(("PRAGMA max_page_count=" + std::to_string(*faults_.max_pages)).c_str());
         migrate();
+        load_contact_states();
     } catch (...) {
         close();
         throw;
     }
+}
+
+void StateStore::load_contact_states() {
+    Statement s(*this, "SELECT address, state, reason, message_id, detail, changed FROM contact_states");
+    while (s.step())
+        contact_states_.emplace(s.text(0), read_contact_status(s, 1));
+}
+
+std::optional<ContactStatus> StateStore::contact_state(const std::string& address) const {
+    std::lock_guard<std::mutex> lock(contact_states_mutex_);
+    const auto it = contact_states_.find(address);
+    if (it == contact_states_.end()) return std::nullopt;
+    return it->second;
 }
 
 void StateStore::close() {
@@ -439,14 +466,22 @@ void StateStore::transaction(const char* what, const char* begin, const std::fun
     std::lock_guard<std::mutex> lock(transaction_mutex_);
     transaction_thread_ = std::this_thread::get_id();
     try {
+        uncommitted_contact_states_.clear();
         control(begin);
         Tx tx(*this);
         fn(tx);
         control("COMMIT");
+        if (!uncommitted_contact_states_.empty()) {
+            std::lock_guard<std::mutex> states_lock(contact_states_mutex_);
+            for (auto& [address, status] : uncommitted_contact_states_)
+                contact_states_.insert_or_assign(std::move(address), std::move(status));
+            uncommitted_contact_states_.clear();
+        }
         transaction_thread_ = std::thread::id();
     } catch (...) {
         // A refused COMMIT (commit hook, disk full) may already have ended the transaction.
         if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        uncommitted_contact_states_.clear();
         transaction_thread_ = std::thread::id();
         throw;
     }
@@ -627,15 +662,7 @@ std::optional<ContactStatus> ReadTx::contact_state(const std::string& address) {
     Statement s(store_, "SELECT state, reason, message_id, detail, changed FROM contact_states WHERE address = ?");
     s.bind(1, address);
     if (!s.step()) return std::nullopt;
-    ContactStatus out;
-    // A state this build does not know (written by a newer one) reads as active: never gone
-    // on a guess.
-    out.state = parse_contact_state(s.text(0)).value_or(ContactState::active);
-    out.reason = s.text(1);
-    out.message_id = s.text(2);
-    out.detail = s.text(3);
-    out.changed = from_db(s.integer(4));
-    return out;
+    return read_contact_status(s, 0);
 }
 
 std::vector<BodyRead> ReadTx::body_reads(const std::string& mailbox, const std::string& folder, uint32_t uidvalidity,
@@ -967,6 +994,8 @@ bool WriteTx::set_contact_state(const std::string& address, ContactState state, 
                         "changed = excluded.changed");
     s.bind(1, address).bind(2, std::string(to_string(state))).bind(3, reason).bind(4, message_id).bind(5, detail)
         .bind(6, to_db(when)).step();
+    // As it reads back (the time in whole seconds), for the mirror once this commits.
+    store_.uncommitted_contact_states_.emplace_back(address, ContactStatus{state, reason, message_id, detail, from_db(to_db(when))});
     return true;
 }
 

@@ -303,6 +303,12 @@ public:
     const std::string& path() const { return path_; }
     int schema_version();
 
+    // What the mail told about an address (normalised), as last committed; nullopt: nothing,
+    // i.e. active. The same answer as ReadTx::contact_state, from memory and outside any
+    // transaction: compose.check, on the io thread, neither opens a read transaction nor waits
+    // behind a folder's batch write (docs/api.md#speed). Any thread.
+    std::optional<ContactStatus> contact_state(const std::string& address) const;
+
     // Runs fn(WriteTx&) in one transaction: committed when fn returns, rolled back when fn or
     // the commit throws (the error is rethrown; StoreError says what to do). Returns fn's
     // result. Calling write() or read() from inside fn is a programming error (StoreError
@@ -350,6 +356,14 @@ private:
     // read() or write() (a bug) with an error rather than a deadlock.
     std::mutex transaction_mutex_;
     std::atomic<std::thread::id> transaction_thread_{};
+
+    // The contact_states table, mirrored: loaded when the store opens; after each COMMIT the
+    // rows its transaction wrote are applied (a rolled-back write changes nothing). Rows only
+    // change through WriteTx::set_contact_state.
+    void load_contact_states();
+    mutable std::mutex contact_states_mutex_;
+    std::unordered_map<std::string, ContactStatus> contact_states_;
+    std::vector<std::pair<std::string, ContactStatus>> uncommitted_contact_states_;  // under transaction_mutex_
 
     std::unordered_map<const char*, sqlite3_stmt*> statements_;
     sqlite3* db_ = nullptr;

@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
+#include <stdexcept>
 #include <thread>
 
 #include "store/state_dir_lock.hpp"
@@ -363,6 +365,58 @@ TEST_CASE("contact states: set once per change, read back, unknown states read a
         other.exec("UPDATE contact_states SET state = 'emigrated'");
     }
     CHECK(store.read([](ReadTx& tx) { return tx.contact_state("jane@acme.example"); })->state == ContactState::active);
+}
+
+TEST_CASE("contact states from memory: what was committed, not what rolled back, again after reopening",
+          "[store][contact_state]") {
+    TempDir dir;
+    bool refuse = false;
+    StateStore::Faults faults;
+    faults.refuse_commit = [&] { return refuse; };
+    auto store = std::make_unique<StateStore>(dir / "state", faults);
+    CHECK_FALSE(store->contact_state("jane@acme.example"));
+    store->write([](WriteTx& tx) {
+        tx.set_contact_state("jane@acme.example", ContactState::left, "left", "m1", at(10), "raj@acme.example");
+    });
+    auto s = store->contact_state("jane@acme.example");
+    REQUIRE(s);
+    CHECK(s->state == ContactState::left);
+    CHECK(s->reason == "left");
+    CHECK(s->message_id == "m1");
+    CHECK(s->detail == "raj@acme.example");
+    CHECK(s->changed == at(10));
+
+    // A write that throws, and a COMMIT that fails: the memory keeps the committed state.
+    CHECK_THROWS_AS(store->write([](WriteTx& tx) {
+        tx.set_contact_state("jane@acme.example", ContactState::bounced, "bounce", "m2", at(20), "5.1.1");
+        throw std::runtime_error("later step failed");
+    }), std::runtime_error);
+    refuse = true;
+    CHECK_THROWS_AS(store->write([](WriteTx& tx) {
+        tx.set_contact_state("jane@acme.example", ContactState::bounced, "bounce", "m3", at(30), "5.1.1");
+        tx.set_contact_state("carl@acme.example", ContactState::bounced, "bounce", "m3", at(30), "5.1.1");
+    }), StoreError);
+    refuse = false;
+    CHECK(store->contact_state("jane@acme.example")->message_id == "m1");
+    CHECK_FALSE(store->contact_state("carl@acme.example"));
+    CHECK(store->read([](ReadTx& tx) { return tx.contact_state("jane@acme.example"); })->message_id == "m1");
+
+    // A later transaction's change shows as soon as it committed.
+    store->write([](WriteTx& tx) {
+        tx.set_contact_state("jane@acme.example", ContactState::bounced, "bounce", "m4", at(40), "5.1.1");
+    });
+    CHECK(store->contact_state("jane@acme.example")->state == ContactState::bounced);
+
+    // Reopened: loaded from the table, the same as a transaction reads it.
+    store.reset();
+    store = std::make_unique<StateStore>(dir / "state");
+    s = store->contact_state("jane@acme.example");
+    REQUIRE(s);
+    CHECK(s->state == ContactState::bounced);
+    CHECK(s->message_id == "m4");
+    CHECK(s->detail == "5.1.1");
+    CHECK(s->changed == at(40));
+    CHECK_FALSE(store->contact_state("carl@acme.example"));
 }
 
 TEST_CASE("body reads: added with the batch, listed per UIDVALIDITY, finished, retried, dropped", "[store][body_reads]") {
