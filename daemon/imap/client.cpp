@@ -7,6 +7,7 @@
 #include "mailbox_name.hpp"
 #include "sasl.hpp"
 #include "rapport/utf8.hpp"
+#include "ascii_case.hpp"
 #include "sequence_set.hpp"
 
 namespace rapport::imap {
@@ -16,7 +17,7 @@ namespace rapport::imap {
 void Capabilities::set(std::vector<std::string> words) {
     words_.clear();
     for (auto& w : words) {
-        for (char& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        for (char& c : w) c = ascii_upper(c);
         words_.insert(std::move(w));
     }
     known_ = true;
@@ -93,12 +94,6 @@ bool valid_flag(std::string_view f) {
         }
     }
     return true;
-}
-
-std::string upper(std::string_view s) {
-    std::string r(s);
-    for (char& c : r) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return r;
 }
 
 Error status_error(const char* what, const StatusResponse& s, Errc no_code = Errc::rejected) {
@@ -405,7 +400,7 @@ void Client::handle_untagged(Untagged& u) {
             if (fetch_ && f.uid) {
                 std::size_t header = f.bodies.size();
                 for (std::size_t i = 0; i < f.bodies.size(); ++i)
-                    if (upper(f.bodies[i].section.substr(0, 6)) == "HEADER") header = i;
+                    if (ascii_upper(f.bodies[i].section.substr(0, 6)) == "HEADER") header = i;
                 if (header < f.bodies.size()) {
                     auto& job = *fetch_;
                     const std::uint32_t uid = *f.uid;
@@ -925,7 +920,7 @@ void Client::fetch_headers(std::uint32_t uid_from, std::uint32_t uid_to,
         if (!valid_header_field(f))
             return fail(Error{Errc::invalid_argument, "invalid header field name", {}});
         if (!list.empty()) list += ' ';
-        list += upper(f);
+        list += ascii_upper(f);
     }
     if (uid_from == 0) uid_from = 1;
     if (uid_to != 0 && uid_to < uid_from) return done ? done(Error{}, FetchSummary{}) : void();
@@ -1107,7 +1102,7 @@ void Client::append(std::string_view mailbox, const std::vector<std::string>& fl
     std::string flag_list = "(";
     for (const auto& f : flags) {
         if (!valid_flag(f)) return cmd->complete(Error{Errc::invalid_argument, "invalid flag", {}});
-        if (upper(f) == "\\DELETED")
+        if (ascii_upper(f) == "\\DELETED")
             return cmd->complete(Error{Errc::invalid_argument, "refusing to set \\Deleted", {}});
         if (flag_list.size() > 1) flag_list += ' ';
         flag_list += f;

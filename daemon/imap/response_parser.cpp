@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 
+#include "ascii_case.hpp"
 #include "sequence_set.hpp"
 
 namespace rapport::imap {
@@ -146,12 +147,6 @@ struct ParseFailure {
     std::string message;
 };
 
-std::string upper(std::string_view s) {
-    std::string r(s);
-    for (char& c : r) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return r;
-}
-
 bool is_ctl(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 // ATOM-CHAR: any CHAR except atom-specials "(" ")" "{" SP CTL list-wildcards quoted-specials
@@ -278,7 +273,7 @@ public:
 
     bool is_nil() const {
         if (s_.size() - pos_ < 3) return false;
-        if (upper(s_.substr(pos_, 3)) != "NIL") return false;
+        if (ascii_upper(s_.substr(pos_, 3)) != "NIL") return false;
         return pos_ + 3 == s_.size() || !is_atom_char(static_cast<unsigned char>(s_[pos_ + 3]));
     }
 
@@ -372,7 +367,7 @@ private:
 };
 
 std::optional<StatusKind> status_kind(std::string_view word) {
-    const std::string w = upper(word);
+    const std::string w = ascii_upper(word);
     if (w == "OK") return StatusKind::ok;
     if (w == "NO") return StatusKind::no;
     if (w == "BAD") return StatusKind::bad;
@@ -390,7 +385,7 @@ StatusResponse resp_text(Cursor& c, StatusKind kind) {
     c.sp();
     if (c.eat('[')) {
         ResponseCode code;
-        code.name = upper(c.run([](unsigned char ch) { return ch != ' ' && ch != ']' && !is_ctl(ch); }));
+        code.name = ascii_upper(c.run([](unsigned char ch) { return ch != ' ' && ch != ']' && !is_ctl(ch); }));
         if (code.name.empty()) c.fail("empty response code");
         if (c.eat(' ')) code.args = std::string(c.run([](unsigned char ch) { return ch != ']'; }));
         c.expect(']');
@@ -408,7 +403,7 @@ void parse_fetch(Cursor& c, FetchData& f) {
     c.skip_spaces();
     while (!c.eat(')')) {
         if (c.at_end()) c.fail("unterminated FETCH");
-        const std::string name = upper(c.run([](unsigned char ch) {
+        const std::string name = ascii_upper(c.run([](unsigned char ch) {
             return is_atom_char(ch) && ch != '[' && ch != '<';
         }));
         if (name.empty()) c.fail("expected a FETCH item");
@@ -458,7 +453,7 @@ void parse_search(Cursor& c, SearchData& s, const ParserLimits& limits) {
     while (c.eat(' ')) {
         if (c.at_end()) break;  // trailing space (seen in the wild)
         if (c.eat('(')) {
-            const std::string word = upper(c.atom());
+            const std::string word = ascii_upper(c.atom());
             c.sp();
             const std::uint64_t n = c.number64();
             c.expect(')');
@@ -479,7 +474,7 @@ void parse_esearch(Cursor& c, SearchData& s, const ParserLimits& limits) {
             c.skip_value();
             continue;
         }
-        const std::string word = upper(c.atom());
+        const std::string word = ascii_upper(c.atom());
         if (word == "UID") continue;
         c.sp();
         if (word == "ALL") {
@@ -503,7 +498,7 @@ void parse_untagged(Cursor& c, Untagged& u, const ParserLimits& limits) {
     if (std::isdigit(static_cast<unsigned char>(c.peek()))) {
         u.number = c.number32();
         c.sp();
-        u.keyword = upper(c.atom());
+        u.keyword = ascii_upper(c.atom());
         if (u.keyword == "EXISTS") {
             u.kind = Untagged::Kind::exists;
         } else if (u.keyword == "EXPUNGE") {
@@ -524,7 +519,7 @@ void parse_untagged(Cursor& c, Untagged& u, const ParserLimits& limits) {
         return;
     }
     const std::string_view word = c.atom();
-    u.keyword = upper(word);
+    u.keyword = ascii_upper(word);
     if (auto kind = status_kind(word)) {
         u.kind = Untagged::Kind::status;
         u.status = resp_text(c, *kind);
@@ -532,7 +527,7 @@ void parse_untagged(Cursor& c, Untagged& u, const ParserLimits& limits) {
         u.kind = u.keyword == "CAPABILITY" ? Untagged::Kind::capability : Untagged::Kind::enabled;
         while (c.eat(' ')) {
             if (c.at_end()) break;
-            u.words.push_back(upper(c.atom()));
+            u.words.push_back(ascii_upper(c.atom()));
         }
     } else if (u.keyword == "FLAGS") {
         u.kind = Untagged::Kind::flags;
@@ -562,7 +557,7 @@ void parse_untagged(Cursor& c, Untagged& u, const ParserLimits& limits) {
         c.skip_spaces();
         while (!c.eat(')')) {
             if (c.at_end()) c.fail("unterminated STATUS");
-            std::string name = upper(c.atom());
+            std::string name = ascii_upper(c.atom());
             c.sp();
             u.status_data.items.emplace_back(std::move(name), c.number64());
             c.skip_spaces();
