@@ -7,7 +7,7 @@
 #include "mailbox_name.hpp"
 #include "sasl.hpp"
 #include "rapport/utf8.hpp"
-#include "ascii_case.hpp"
+#include "rapport/ascii.hpp"
 #include "sequence_set.hpp"
 
 namespace rapport::imap {
@@ -17,7 +17,7 @@ namespace rapport::imap {
 void Capabilities::set(std::vector<std::string> words) {
     words_.clear();
     for (auto& w : words) {
-        for (char& c : w) c = ascii_upper(c);
+        for (char& c : w) c = ascii_upper_char(c);
         words_.insert(std::move(w));
     }
     known_ = true;

@@ -6,7 +6,7 @@
 #include <limits>
 #include <optional>
 
-#include "ascii_case.hpp"
+#include "rapport/ascii.hpp"
 #include "sequence_set.hpp"
 
 namespace rapport::imap {
