@@ -3,8 +3,11 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <set>
 
 namespace rapport {
 namespace {
@@ -149,6 +152,19 @@ const char* const kMigrations[] = {
         FROM seen_messages s JOIN folders f ON f.mailbox = s.mailbox AND f.folder = s.folder;
     DROP TABLE seen_messages;
     ALTER TABLE seen_messages_v8 RENAME TO seen_messages;
+    )sql",
+    // 9: of what each account wrote, only the newest 10 (kInboundMessagesKept when this was
+    // written) are kept: a draft's list shows no more. The partial index finds them by date
+    // for the prune after each write; the user's own messages are neither indexed nor pruned
+    // (all are kept for sent_message, and indexing them cost a b-tree insert each, see 7).
+    R"sql(
+    CREATE INDEX account_messages_inbound ON account_messages (account, date DESC, message_id) WHERE inbound = 1;
+    DELETE FROM account_messages WHERE inbound = 1 AND (account, message_id) IN (
+        SELECT account, message_id FROM (
+            SELECT account, message_id,
+                   ROW_NUMBER() OVER (PARTITION BY account ORDER BY date DESC, message_id) AS place
+            FROM account_messages WHERE inbound = 1)
+        WHERE place > 10);
     )sql",
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == rapport::StateStore::kSchemaVersion,
@@ -969,7 +985,38 @@ void WriteTx::record_draft(const StoredDraft& d) {
         .bind(6, to_db(d.created)).bind(7, d.kind).step();
 }
 
-void WriteTx::record_account_messages(const std::vector<AccountMessageRow>& rows) {
+namespace {
+
+// The rows worth inserting: the first per (account, Message-ID), and of those an account
+// wrote, only its newest kInboundMessagesKept. Any other inbound row would rank behind that
+// many rows of the same write, so the prune after the insert would delete it at once.
+std::vector<AccountMessageRow> rows_worth_writing(const std::vector<AccountMessageRow>& rows, std::size_t inbound_kept) {
+    std::vector<AccountMessageRow> out;
+    std::map<std::string_view, std::vector<AccountMessageRow>> inbound;  // by account
+    std::set<std::pair<std::string_view, std::string_view>> ids;
+    for (const auto& r : rows) {
+        if (!ids.emplace(r.account, r.message_id).second) continue;
+        if (r.inbound) inbound[r.account].push_back(r);
+        else out.push_back(r);
+    }
+    for (auto& [account, written] : inbound) {
+        const auto newer = [](const AccountMessageRow& a, const AccountMessageRow& b) {
+            return a.date != b.date ? a.date > b.date : a.message_id < b.message_id;
+        };
+        const std::size_t keep = std::min(inbound_kept, written.size());
+        std::partial_sort(written.begin(), written.begin() + static_cast<std::ptrdiff_t>(keep), written.end(), newer);
+        out.insert(out.end(), written.begin(), written.begin() + static_cast<std::ptrdiff_t>(keep));
+    }
+    return out;
+}
+
+}  // namespace
+
+void WriteTx::record_account_messages(const std::vector<AccountMessageRow>& all_rows) {
+    const std::vector<AccountMessageRow> rows = rows_worth_writing(all_rows, StateStore::kInboundMessagesKept);
+    std::set<std::string_view> wrote_inbound;
+    for (const auto& r : rows)
+        if (r.inbound) wrote_inbound.insert(r.account);
     for (std::size_t i = 0; i < rows.size();) {
         const std::size_t n = rows.size() - i >= kRowsPerInsert ? kRowsPerInsert : 1;
         Statement s(store_, account_message_insert_sql(n).c_str());
@@ -981,6 +1028,13 @@ void WriteTx::record_account_messages(const std::vector<AccountMessageRow>& rows
         }
         s.step();
         i += n;
+    }
+    // Ordered like account_messages() reads them, so the rows kept are the ones it would show.
+    for (const auto account : wrote_inbound) {
+        Statement s(store_, "DELETE FROM account_messages WHERE account = ?1 AND inbound = 1 AND message_id IN ("
+                            "SELECT message_id FROM account_messages WHERE account = ?1 AND inbound = 1 "
+                            "ORDER BY date DESC, message_id LIMIT -1 OFFSET ?2)");
+        s.bind_static(1, account).bind(2, static_cast<int64_t>(StateStore::kInboundMessagesKept)).step();
     }
 }
 

@@ -209,7 +209,8 @@ public:
 
     std::vector<Effect> effects(EffectState state);
     std::optional<Effect> effect(const std::string& key);
-    // Newest first, at most limit, dated at or after since.
+    // Newest first, at most limit, dated at or after since. Of the messages the account wrote,
+    // only the newest StateStore::kInboundMessagesKept are kept (see record_account_messages).
     std::vector<AccountMessage> account_messages(const std::string& account, TimePoint since, std::size_t limit);
 
 protected:
@@ -255,7 +256,10 @@ public:
     void retry_effect(int64_t id, int attempts, TimePoint not_before, const std::string& error);
     void finish_effect(int64_t id, EffectState state, TimePoint when, const std::string& error = "");
     void record_draft(const StoredDraft& draft);
-    void record_account_messages(const std::vector<AccountMessageRow>& rows);  // the first one per id is kept
+    // The first row per (account, Message-ID) is kept. Messages the user sent are all kept
+    // (sent_message asks for any of them); of those the account wrote, only the newest
+    // kInboundMessagesKept per account, by date and then Message-ID: nothing reads more.
+    void record_account_messages(const std::vector<AccountMessageRow>& rows);
     std::size_t prune_account_messages(TimePoint before);
 
     // Records what the mail told about a contact; false (nothing written) when the contact is
@@ -281,7 +285,12 @@ private:
 
 class StateStore {
 public:
-    static constexpr int kSchemaVersion = 8;
+    static constexpr int kSchemaVersion = 9;
+    // What an account wrote is kept for a draft's "recent mail" list, which shows at most this
+    // many messages: older ones are never read, and a first scan of a busy inbox would
+    // otherwise write a row per message (measured: 100,000 from one account scanned in
+    // 0.44-0.47 s with every row, 0.37-0.42 s with these).
+    static constexpr std::size_t kInboundMessagesKept = 10;
 
     // Faults a test can inject to prove that a failed write leaves everything else intact.
     struct Faults {

@@ -516,8 +516,9 @@ TEST_CASE("record_messages writes a batch's Message-IDs many to a statement and 
 TEST_CASE("record_account_messages writes many rows to a statement and keeps the first per id", "[store]") {
     TempDir dir;
     StateStore store(dir / "state");
-    // 2 accounts × 60 messages, then the first 10 of acme's again with another subject: two
-    // full statements, then single rows; a repeated id keeps what was written first.
+    // 2 accounts × 60 messages (every other one written by the account), then the first 10 of
+    // acme's again with another subject and a later date: two full statements, then single
+    // rows; a repeated id keeps what was written first, later date or not.
     std::vector<std::string> ids;
     for (int i = 0; i < 60; ++i) ids.push_back("<" + std::to_string(i) + "@x>");
     std::vector<AccountMessageRow> rows;
@@ -528,11 +529,102 @@ TEST_CASE("record_account_messages writes many rows to a statement and keeps the
         rows.push_back({"acme", ids[static_cast<std::size_t>(i)], at(100 + i), true, "raj@acme.example", "again"});
     store.write([&](WriteTx& tx) { tx.record_account_messages(rows); });
     store.read([](ReadTx& tx) {
-        const auto acme = tx.account_messages("acme", at(0), 1000);
-        CHECK(acme.size() == 60);
-        CHECK(std::all_of(acme.begin(), acme.end(), [](const AccountMessage& m) { return m.subject == "first"; }));
-        CHECK(tx.account_messages("globex", at(0), 1000).size() == 60);
+        // The 30 sent, and the newest 10 of the 30 the account wrote (dates 40 to 58).
+        for (const char* account : {"acme", "globex"}) {
+            const auto kept = tx.account_messages(account, at(0), 1000);
+            CHECK(kept.size() == 30 + StateStore::kInboundMessagesKept);
+            CHECK(std::all_of(kept.begin(), kept.end(), [](const AccountMessage& m) { return m.subject == "first"; }));
+            CHECK(std::all_of(kept.begin(), kept.end(),
+                              [](const AccountMessage& m) { return !m.inbound || m.date >= at(40); }));
+        }
     });
+}
+
+TEST_CASE("an account's messages in are kept only as many as a draft shows, and it reads the same", "[store]") {
+    TempDir dir;
+    StateStore store(dir / "state");
+    // What account_messages would return if every row were kept: the first per id, newest
+    // first, then by Message-ID.
+    std::vector<AccountMessage> written;
+    const auto reference = [&](const std::string& account, TimePoint since, std::size_t limit) {
+        std::vector<AccountMessage> all;
+        for (const auto& m : written)
+            if (m.account == account && m.date >= since) all.push_back(m);
+        std::stable_sort(all.begin(), all.end(), [](const AccountMessage& a, const AccountMessage& b) {
+            return a.date != b.date ? a.date > b.date : a.message_id < b.message_id;
+        });
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < all.size() && i < limit; ++i) out.push_back(all[i].message_id);
+        return out;
+    };
+    const auto stored = [&](const std::string& account, TimePoint since, std::size_t limit) {
+        std::vector<std::string> out;
+        store.read([&](ReadTx& tx) {
+            for (const auto& m : tx.account_messages(account, since, limit)) out.push_back(m.message_id);
+        });
+        return out;
+    };
+    // Each write: one batch of a scan, oldest first, as a folder is read.
+    const auto write = [&](const std::vector<AccountMessage>& batch) {
+        std::vector<AccountMessageRow> rows;
+        for (const auto& m : batch) rows.push_back({m.account, m.message_id, m.date, m.inbound, m.contact, m.subject});
+        store.write([&](WriteTx& tx) { tx.record_account_messages(rows); });
+        written.insert(written.end(), batch.begin(), batch.end());
+    };
+    std::vector<AccountMessage> first, second, third;
+    for (int i = 0; i < 25; ++i)
+        first.push_back({"acme", "<in" + std::to_string(i) + "@x>", at(100 + i), true, "jane@acme.example", "in"});
+    for (int i = 0; i < 5; ++i)
+        first.push_back({"acme", "<out" + std::to_string(i) + "@x>", at(110 + i), false, "jane@acme.example", "out"});
+    first.push_back({"globex", "<g@x>", at(1), true, "hank@globex.example", "in"});
+    // Twelve at one time: which are kept is decided by Message-ID, as the reader orders them.
+    for (int i = 0; i < 12; ++i)
+        second.push_back({"acme", "<tie" + std::to_string(i % 3) + std::to_string(i) + "@x>", at(130), true,
+                          "jane@acme.example", "tie"});
+    second.push_back({"acme", "<late@x>", at(90), true, "jane@acme.example", "older than all kept"});
+    for (int i = 0; i < 40; ++i)
+        third.push_back({"acme", "<sent" + std::to_string(i) + "@x>", at(50 + i), false, "jane@acme.example", "out"});
+    third.push_back({"acme", "<new@x>", at(200), true, "jane@acme.example", "newest"});
+
+    for (const auto* batch : {&first, &second, &third}) {
+        write(*batch);
+        for (const auto since : {at(0), at(60), at(100), at(125), at(130), at(150), at(201)})
+            for (const std::size_t limit : {std::size_t{1}, std::size_t{5}, StateStore::kInboundMessagesKept}) {
+                INFO("since " << since.time_since_epoch().count() << ", limit " << limit);
+                CHECK(stored("acme", since, limit) == reference("acme", since, limit));
+            }
+    }
+    OtherConnection other(store.path());
+    CHECK(other.scalar("SELECT count(*) FROM account_messages WHERE account = 'acme' AND inbound = 1") ==
+          std::to_string(StateStore::kInboundMessagesKept));
+    CHECK(other.scalar("SELECT count(*) FROM account_messages WHERE account = 'acme' AND inbound = 0") == "45");
+    CHECK(stored("globex", at(0), 100) == std::vector<std::string>{"<g@x>"});  // another account keeps its own
+    // The kept ones are the newest: <new@x> and nine of the twelve at 130.
+    CHECK(other.scalar("SELECT min(date) FROM account_messages WHERE account = 'acme' AND inbound = 1") == "130");
+}
+
+TEST_CASE("schema 9 keeps the newest of what each account wrote and indexes them", "[store]") {
+    TempDir dir;
+    const std::string state = dir / "state";
+    { StateStore fresh(state); }
+    {
+        // A schema 8 file: no index, and every message an account wrote kept.
+        OtherConnection old(state + "/state.sqlite");
+        std::string sql = "DROP INDEX account_messages_inbound; PRAGMA user_version = 8;";
+        for (int i = 0; i < 15; ++i)
+            sql += "INSERT INTO account_messages VALUES ('acme', '<" + std::to_string(i) + "@x>', " +
+                   std::to_string(100 + i) + ", 1, 'jane@acme.example', 'in');";
+        sql += "INSERT INTO account_messages VALUES ('acme', '<sent@x>', 1, 0, 'jane@acme.example', 'out');"
+               "INSERT INTO account_messages VALUES ('globex', '<g@x>', 1, 1, 'hank@globex.example', 'in');";
+        REQUIRE(old.exec(sql.c_str()) == SQLITE_OK);
+    }
+    StateStore store(state);
+    CHECK(store.schema_version() == StateStore::kSchemaVersion);
+    OtherConnection other(store.path());
+    CHECK(other.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'account_messages_inbound'") == "1");
+    CHECK(other.scalar("SELECT count(*) FROM account_messages WHERE account = 'acme' AND inbound = 1") == "10");
+    CHECK(other.scalar("SELECT min(date) FROM account_messages WHERE account = 'acme' AND inbound = 1") == "105");
+    CHECK(other.scalar("SELECT count(*) FROM account_messages WHERE inbound = 0 OR account = 'globex'") == "2");
 }
 
 TEST_CASE("schema 6 rebuilds the per-message tables WITHOUT ROWID and keeps their rows", "[store]") {
@@ -540,7 +632,7 @@ TEST_CASE("schema 6 rebuilds the per-message tables WITHOUT ROWID and keeps thei
     const std::string state = dir / "state";
     {
         // The three tables as schema 5 had them, with a row each, and nothing else: migrations
-        // 6 to 8 are the only ones that run on a file at user_version 5.
+        // 6 to 9 are the only ones that run on a file at user_version 5.
         StateStore fresh(state);
     }
     {
