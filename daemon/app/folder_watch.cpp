@@ -146,9 +146,10 @@ const char* to_string(FolderPhase p) {
 }
 
 FolderWatch::FolderWatch(boost::asio::io_context& io, WorkerPool& pool, DaemonState& state, Mailbox mailbox,
-                         std::string folder, FolderRole role, std::function<void()> on_status)
+                         std::string folder, FolderRole role, std::string sent_folder,
+                         std::function<void()> on_status)
     : io_(io), pool_(pool), state_(state), mailbox_(std::move(mailbox)), folder_(std::move(folder)), role_(role),
-      on_status_(std::move(on_status)), timer_(io), batch_(mailbox_.id, folder_) {}
+      sent_folder_(std::move(sent_folder)), on_status_(std::move(on_status)), timer_(io), batch_(mailbox_.id, folder_) {}
 
 FolderWatch::~FolderWatch() = default;
 
@@ -535,8 +536,12 @@ void FolderWatch::bodies_read() {
                 BodyContext context;
                 context.own_addresses = {user};
                 context.now = now;
-                context.sent_to = [&tx](const std::string& account, const std::string& address, const std::string& original) {
-                    return (!original.empty() && tx.sent_message(account, original)) || tx.wrote_to(account, address);
+                // The bounced message is one the user sent if its Message-ID is in this
+                // mailbox's Sent folder (the store keeps only a few of an account's messages,
+                // but every Message-ID a folder has seen).
+                context.sent_to = [&](const std::string& account, const std::string& address, const std::string& original) {
+                    return (!original.empty() && tx.message_seen(mailbox_.id, sent_folder_, original)) ||
+                           tx.wrote_to(account, address);
                 };
                 const BodyDecision d = decide_body(bodies[i], request, *state_.directory, context);
                 log::debug(where() + ": UID " + std::to_string(read.uid) + ": " + d.why);

@@ -51,8 +51,10 @@ struct BatchWrite;  // a batch on its way into the store (folder_watch.cpp)
 
 class FolderWatch : public std::enable_shared_from_this<FolderWatch> {
 public:
+    // sent_folder: the mailbox's Sent folder, whose messages are the user's own (a bounce in
+    // this folder counts only for mail the user sent).
     FolderWatch(boost::asio::io_context& io, WorkerPool& pool, DaemonState& state, Mailbox mailbox,
-                std::string folder, FolderRole role, std::function<void()> on_status);
+                std::string folder, FolderRole role, std::string sent_folder, std::function<void()> on_status);
     ~FolderWatch();
 
     // password: what every connection logs in with. With imap.auth xoauth2 / oauthbearer it
@@ -121,6 +123,7 @@ private:
     const Mailbox mailbox_;
     const std::string folder_;
     const FolderRole role_;
+    const std::string sent_folder_;
     std::function<void()> on_status_;
     std::string password_;
 

@@ -171,7 +171,7 @@ void MailWatcher::discovery_failed(const std::string& password, const imap::Erro
 void MailWatcher::start_folders(const std::string& password, const std::string& sent) {
     std::weak_ptr<MailWatcher> weak = weak_from_this();
     for (const auto& f : watched_folders(mailbox_, sent)) {
-        auto folder = std::make_shared<FolderWatch>(io_, pool_, state_, mailbox_, f, role_of(sent, f), [weak]() {
+        auto folder = std::make_shared<FolderWatch>(io_, pool_, state_, mailbox_, f, role_of(sent, f), sent, [weak]() {
             if (auto self = weak.lock()) self->update_status();
         });
         folders_.push_back(folder);

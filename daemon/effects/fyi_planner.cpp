@@ -60,7 +60,7 @@ std::optional<DraftIntent> plan_handoff_intent(const Handoff& h, DaemonState& st
     c.user = {state.settings->user_name, state.settings->user_address};
     c.new_owner = address_of(rules.person(h.to));
 
-    static_assert(ComposeLimits::max_list_items <= StateStore::kInboundMessagesKept,
+    static_assert(ComposeLimits::max_list_items <= StateStore::kAccountMessagesKept,
                   "the store keeps too few of an account's messages for this list");
     std::vector<ContactSeen> seen;
     std::vector<AccountMessage> recent;

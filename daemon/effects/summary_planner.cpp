@@ -85,7 +85,7 @@ std::optional<SummaryIntent> plan_summary_intent(const Meeting& meeting, DaemonS
             c.user_is_owner = std::find(owner->addresses.begin(), owner->addresses.end(), state.settings->user_address) !=
                               owner->addresses.end();
         }
-    static_assert(ComposeLimits::max_list_items <= StateStore::kInboundMessagesKept,
+    static_assert(ComposeLimits::max_list_items <= StateStore::kAccountMessagesKept,
                   "the store keeps too few of an account's messages for this list");
     // What the account's mail says: the last subjects of the last 30 days, and open nudges.
     std::vector<AccountMessage> recent;

@@ -153,17 +153,17 @@ const char* const kMigrations[] = {
     DROP TABLE seen_messages;
     ALTER TABLE seen_messages_v8 RENAME TO seen_messages;
     )sql",
-    // 9: of what each account wrote, only the newest 10 (kInboundMessagesKept when this was
-    // written) are kept: a draft's list shows no more. The partial index finds them by date
-    // for the prune after each write; the user's own messages are neither indexed nor pruned
-    // (all are kept for sent_message, and indexing them cost a b-tree insert each, see 7).
+    // 9: of each account's messages only the newest 10 (kAccountMessagesKept when this was
+    // written) are kept: a draft's list shows no more. The index finds them by date for the
+    // prune after each write; a write adds at most 10 rows per account, so it costs a few
+    // b-tree inserts a batch, not one per message as the index that 7 dropped did.
     R"sql(
-    CREATE INDEX account_messages_inbound ON account_messages (account, date DESC, message_id) WHERE inbound = 1;
-    DELETE FROM account_messages WHERE inbound = 1 AND (account, message_id) IN (
+    CREATE INDEX account_messages_newest ON account_messages (account, date DESC, message_id);
+    DELETE FROM account_messages WHERE (account, message_id) IN (
         SELECT account, message_id FROM (
             SELECT account, message_id,
                    ROW_NUMBER() OVER (PARTITION BY account ORDER BY date DESC, message_id) AS place
-            FROM account_messages WHERE inbound = 1)
+            FROM account_messages)
         WHERE place > 10);
     )sql",
 };
@@ -668,12 +668,6 @@ bool ReadTx::wrote_to(const std::string& account, const std::string& address) {
     return s.step() && !s.is_null(0);
 }
 
-bool ReadTx::sent_message(const std::string& account, const std::string& message_id) {
-    Statement s(store_, "SELECT 1 FROM account_messages WHERE account = ? AND message_id = ? AND inbound = 0");
-    s.bind(1, account).bind(2, message_id);
-    return s.step();
-}
-
 std::optional<ContactStatus> ReadTx::contact_state(const std::string& address) {
     Statement s(store_, "SELECT state, reason, message_id, detail, changed FROM contact_states WHERE address = ?");
     s.bind(1, address);
@@ -987,36 +981,32 @@ void WriteTx::record_draft(const StoredDraft& d) {
 
 namespace {
 
-// The rows worth inserting: the first per (account, Message-ID), and of those an account
-// wrote, only its newest kInboundMessagesKept. Any other inbound row would rank behind that
-// many rows of the same write, so the prune after the insert would delete it at once.
-std::vector<AccountMessageRow> rows_worth_writing(const std::vector<AccountMessageRow>& rows, std::size_t inbound_kept) {
-    std::vector<AccountMessageRow> out;
-    std::map<std::string_view, std::vector<AccountMessageRow>> inbound;  // by account
+// The rows worth inserting, by account: the first per Message-ID, and of those only the
+// newest `kept`. Any other row would rank behind that many rows of the same write, so the
+// prune after the insert would delete it at once.
+std::map<std::string_view, std::vector<AccountMessageRow>> rows_worth_writing(const std::vector<AccountMessageRow>& rows,
+                                                                              std::size_t kept) {
+    std::map<std::string_view, std::vector<AccountMessageRow>> by_account;
     std::set<std::pair<std::string_view, std::string_view>> ids;
-    for (const auto& r : rows) {
-        if (!ids.emplace(r.account, r.message_id).second) continue;
-        if (r.inbound) inbound[r.account].push_back(r);
-        else out.push_back(r);
-    }
-    for (auto& [account, written] : inbound) {
-        const auto newer = [](const AccountMessageRow& a, const AccountMessageRow& b) {
-            return a.date != b.date ? a.date > b.date : a.message_id < b.message_id;
-        };
-        const std::size_t keep = std::min(inbound_kept, written.size());
+    for (const auto& r : rows)
+        if (ids.emplace(r.account, r.message_id).second) by_account[r.account].push_back(r);
+    const auto newer = [](const AccountMessageRow& a, const AccountMessageRow& b) {
+        return a.date != b.date ? a.date > b.date : a.message_id < b.message_id;
+    };
+    for (auto& [account, written] : by_account) {
+        const std::size_t keep = std::min(kept, written.size());
         std::partial_sort(written.begin(), written.begin() + static_cast<std::ptrdiff_t>(keep), written.end(), newer);
-        out.insert(out.end(), written.begin(), written.begin() + static_cast<std::ptrdiff_t>(keep));
+        written.resize(keep);
     }
-    return out;
+    return by_account;
 }
 
 }  // namespace
 
 void WriteTx::record_account_messages(const std::vector<AccountMessageRow>& all_rows) {
-    const std::vector<AccountMessageRow> rows = rows_worth_writing(all_rows, StateStore::kInboundMessagesKept);
-    std::set<std::string_view> wrote_inbound;
-    for (const auto& r : rows)
-        if (r.inbound) wrote_inbound.insert(r.account);
+    const auto by_account = rows_worth_writing(all_rows, StateStore::kAccountMessagesKept);
+    std::vector<AccountMessageRow> rows;
+    for (const auto& [account, kept] : by_account) rows.insert(rows.end(), kept.begin(), kept.end());
     for (std::size_t i = 0; i < rows.size();) {
         const std::size_t n = rows.size() - i >= kRowsPerInsert ? kRowsPerInsert : 1;
         Statement s(store_, account_message_insert_sql(n).c_str());
@@ -1030,11 +1020,11 @@ void WriteTx::record_account_messages(const std::vector<AccountMessageRow>& all_
         i += n;
     }
     // Ordered like account_messages() reads them, so the rows kept are the ones it would show.
-    for (const auto account : wrote_inbound) {
-        Statement s(store_, "DELETE FROM account_messages WHERE account = ?1 AND inbound = 1 AND message_id IN ("
-                            "SELECT message_id FROM account_messages WHERE account = ?1 AND inbound = 1 "
+    for (const auto& [account, kept] : by_account) {
+        Statement s(store_, "DELETE FROM account_messages WHERE account = ?1 AND message_id IN ("
+                            "SELECT message_id FROM account_messages WHERE account = ?1 "
                             "ORDER BY date DESC, message_id LIMIT -1 OFFSET ?2)");
-        s.bind_static(1, account).bind(2, static_cast<int64_t>(StateStore::kInboundMessagesKept)).step();
+        s.bind_static(1, account).bind(2, static_cast<int64_t>(StateStore::kAccountMessagesKept)).step();
     }
 }
 

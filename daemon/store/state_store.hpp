@@ -195,8 +195,6 @@ public:
 
     // The user wrote to this contact (the newest outbound mail is recorded).
     bool wrote_to(const std::string& account, const std::string& address);
-    // This Message-ID was recorded as outbound mail with the account.
-    bool sent_message(const std::string& account, const std::string& message_id);
     // What the mail told about an address (normalised); nullopt: nothing, i.e. active.
     std::optional<ContactStatus> contact_state(const std::string& address);
     // The bodies still to read in this folder (UIDVALIDITY), lowest UID first.
@@ -209,8 +207,8 @@ public:
 
     std::vector<Effect> effects(EffectState state);
     std::optional<Effect> effect(const std::string& key);
-    // Newest first, at most limit, dated at or after since. Of the messages the account wrote,
-    // only the newest StateStore::kInboundMessagesKept are kept (see record_account_messages).
+    // Newest first, at most limit, dated at or after since. Only the account's newest
+    // StateStore::kAccountMessagesKept are kept (see record_account_messages).
     std::vector<AccountMessage> account_messages(const std::string& account, TimePoint since, std::size_t limit);
 
 protected:
@@ -256,9 +254,8 @@ public:
     void retry_effect(int64_t id, int attempts, TimePoint not_before, const std::string& error);
     void finish_effect(int64_t id, EffectState state, TimePoint when, const std::string& error = "");
     void record_draft(const StoredDraft& draft);
-    // The first row per (account, Message-ID) is kept. Messages the user sent are all kept
-    // (sent_message asks for any of them); of those the account wrote, only the newest
-    // kInboundMessagesKept per account, by date and then Message-ID: nothing reads more.
+    // The first row per (account, Message-ID) is kept, and of each account's rows only the
+    // newest kAccountMessagesKept, by date and then Message-ID: nothing reads more.
     void record_account_messages(const std::vector<AccountMessageRow>& rows);
     std::size_t prune_account_messages(TimePoint before);
 
@@ -286,11 +283,11 @@ private:
 class StateStore {
 public:
     static constexpr int kSchemaVersion = 9;
-    // What an account wrote is kept for a draft's "recent mail" list, which shows at most this
-    // many messages: older ones are never read, and a first scan of a busy inbox would
-    // otherwise write a row per message (measured: 100,000 from one account scanned in
-    // 0.44-0.47 s with every row, 0.37-0.42 s with these).
-    static constexpr std::size_t kInboundMessagesKept = 10;
+    // An account's messages are kept for a draft's "recent mail" list, which shows at most
+    // this many: older ones are never read, and a first scan of a busy folder would otherwise
+    // write a row per message (measured: 100,000 from one account scanned in 0.44-0.47 s with
+    // every row, 0.37-0.42 s with these).
+    static constexpr std::size_t kAccountMessagesKept = 10;
 
     // Faults a test can inject to prove that a failed write leaves everything else intact.
     struct Faults {

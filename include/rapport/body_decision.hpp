@@ -31,8 +31,8 @@ struct BodyRequestInfo {
 
 struct BodyContext {
     std::vector<std::string> own_addresses;  // the user's (normalised)
-    // True when the user wrote to this contact of this account (original_id: the bounced
-    // message's Message-ID from the report, may be empty).
+    // True when the user wrote to this contact of this account, or sent the bounced message
+    // (original_id: its Message-ID from the report, may be empty).
     std::function<bool(const std::string& account, const std::string& address, const std::string& original_id)> sent_to;
     TimePoint now;
 };

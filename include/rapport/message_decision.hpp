@@ -35,11 +35,10 @@ struct MessageContext {
 };
 
 // Each account's recent messages (Message-ID, subject, contact) are kept for a draft's context
-// (30 days back; of what the account wrote, the store keeps only the newest few, see
-// StateStore::kInboundMessagesKept) and for telling whether a bounced message was one the
-// user sent. The store prunes older ones every 6 hours; mail dated before this is not
-// written to them at all: a first scan of a large folder is mostly years of history, whose
-// rows would only be pruned (measured: they were a sixth of a 100,000-message scan).
+// (30 days back; the store keeps only the newest few, see StateStore::kAccountMessagesKept).
+// The store prunes older ones every 6 hours; mail dated before this is not written to them
+// at all: a first scan of a large folder is mostly years of history, whose rows would only
+// be pruned (measured: they were a sixth of a 100,000-message scan).
 inline constexpr Seconds kRecentMessagesKept{90 * 86400};
 
 // A contact's newest mail in one direction (the store keeps the newest per direction).

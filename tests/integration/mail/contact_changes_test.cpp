@@ -183,3 +183,32 @@ TEST_CASE("bounces, departures and loss phrases are told once, survive a restart
     CHECK(after.find("\\Seen") == std::string::npos);
     CHECK(raw_flags(dovecot, "Sent") == sent_flags);
 }
+
+TEST_CASE("a bounce counts only for mail the user sent: the returned message in Sent, or mail to the contact",
+          "[mail][contact_changes]") {
+    DovecotFixture dovecot;
+    Daemon d(dovecot);
+    d.call("subscribe");
+    d.wait_synced();
+
+    // A report about q-1015, which the user never sent, for Jane, whom the user never wrote
+    // to: read (the log says so), and nobody is marked.
+    dovecot.append("INBOX", corpus("gmail-address-not-found.eml"));
+    REQUIRE(d.wait_for_log("work/INBOX: UID 1: ", 30s));
+    d.wait_synced();
+    CHECK(d.of_kind("contact_changed").empty());
+
+    // q-1001 went to the account's sales address, not to Jane; its report names Jane. The
+    // store keeps only an account's newest messages, so what says the user sent it is its
+    // Message-ID in the Sent folder.
+    dovecot.append("Sent", sent("Sales <sales@acme.example>", "q-1001@vendor.example"));
+    REQUIRE(d.wait_notification([](const json& n) {
+        return n["kind"] == "customer_mail" && n["message_id"] == "q-1001@vendor.example";
+    }, 20s));
+    dovecot.append("INBOX", corpus("postfix-user-unknown.eml"));
+    auto bounce = d.wait_notification([](const json& n) { return n["kind"] == "contact_changed"; }, 30s);
+    INFO(d.log());
+    REQUIRE(bounce);
+    CHECK((*bounce)["contact"] == "jane@acme.example");
+    CHECK((*bounce)["reason"] == "bounce");
+}

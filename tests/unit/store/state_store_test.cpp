@@ -454,15 +454,12 @@ TEST_CASE("signals are raised once per key; who the user wrote to", "[store]") {
     CHECK(store.write([](WriteTx& tx) { return tx.raise_signal("loss_signal", "m2@x", at(2)); }));
     store.write([](WriteTx& tx) {
         tx.record_contact("acme", "jane@acme.example", true, at(5), "in@x");
-        tx.record_account_messages({{"acme", "out@x", at(6), false, "raj@acme.example", "Quote"}});
         tx.record_contact("acme", "raj@acme.example", false, at(6), "out@x");
     });
     store.read([](ReadTx& tx) {
         CHECK_FALSE(tx.wrote_to("acme", "jane@acme.example"));  // she wrote to us, not we to her
         CHECK(tx.wrote_to("acme", "raj@acme.example"));
-        CHECK(tx.sent_message("acme", "out@x"));
-        CHECK_FALSE(tx.sent_message("acme", "in@x"));
-        CHECK_FALSE(tx.sent_message("globex", "out@x"));
+        CHECK_FALSE(tx.wrote_to("globex", "raj@acme.example"));
     });
 }
 
@@ -529,18 +526,18 @@ TEST_CASE("record_account_messages writes many rows to a statement and keeps the
         rows.push_back({"acme", ids[static_cast<std::size_t>(i)], at(100 + i), true, "raj@acme.example", "again"});
     store.write([&](WriteTx& tx) { tx.record_account_messages(rows); });
     store.read([](ReadTx& tx) {
-        // The 30 sent, and the newest 10 of the 30 the account wrote (dates 40 to 58).
+        // The newest 10 of each account's 60 (dates 50 to 59), in both directions.
         for (const char* account : {"acme", "globex"}) {
             const auto kept = tx.account_messages(account, at(0), 1000);
-            CHECK(kept.size() == 30 + StateStore::kInboundMessagesKept);
+            CHECK(kept.size() == StateStore::kAccountMessagesKept);
             CHECK(std::all_of(kept.begin(), kept.end(), [](const AccountMessage& m) { return m.subject == "first"; }));
-            CHECK(std::all_of(kept.begin(), kept.end(),
-                              [](const AccountMessage& m) { return !m.inbound || m.date >= at(40); }));
+            CHECK(std::all_of(kept.begin(), kept.end(), [](const AccountMessage& m) { return m.date >= at(50); }));
+            CHECK(std::count_if(kept.begin(), kept.end(), [](const AccountMessage& m) { return m.inbound; }) == 5);
         }
     });
 }
 
-TEST_CASE("an account's messages in are kept only as many as a draft shows, and it reads the same", "[store]") {
+TEST_CASE("an account's messages are kept only as many as a draft shows, and it reads the same", "[store]") {
     TempDir dir;
     StateStore store(dir / "state");
     // What account_messages would return if every row were kept: the first per id, newest
@@ -589,28 +586,27 @@ TEST_CASE("an account's messages in are kept only as many as a draft shows, and 
     for (const auto* batch : {&first, &second, &third}) {
         write(*batch);
         for (const auto since : {at(0), at(60), at(100), at(125), at(130), at(150), at(201)})
-            for (const std::size_t limit : {std::size_t{1}, std::size_t{5}, StateStore::kInboundMessagesKept}) {
+            for (const std::size_t limit : {std::size_t{1}, std::size_t{5}, StateStore::kAccountMessagesKept}) {
                 INFO("since " << since.time_since_epoch().count() << ", limit " << limit);
                 CHECK(stored("acme", since, limit) == reference("acme", since, limit));
             }
     }
     OtherConnection other(store.path());
-    CHECK(other.scalar("SELECT count(*) FROM account_messages WHERE account = 'acme' AND inbound = 1") ==
-          std::to_string(StateStore::kInboundMessagesKept));
-    CHECK(other.scalar("SELECT count(*) FROM account_messages WHERE account = 'acme' AND inbound = 0") == "45");
+    CHECK(other.scalar("SELECT count(*) FROM account_messages WHERE account = 'acme'") ==
+          std::to_string(StateStore::kAccountMessagesKept));
     CHECK(stored("globex", at(0), 100) == std::vector<std::string>{"<g@x>"});  // another account keeps its own
     // The kept ones are the newest: <new@x> and nine of the twelve at 130.
-    CHECK(other.scalar("SELECT min(date) FROM account_messages WHERE account = 'acme' AND inbound = 1") == "130");
+    CHECK(other.scalar("SELECT min(date) FROM account_messages WHERE account = 'acme'") == "130");
 }
 
-TEST_CASE("schema 9 keeps the newest of what each account wrote and indexes them", "[store]") {
+TEST_CASE("schema 9 keeps each account's newest messages and indexes them", "[store]") {
     TempDir dir;
     const std::string state = dir / "state";
     { StateStore fresh(state); }
     {
-        // A schema 8 file: no index, and every message an account wrote kept.
+        // A schema 8 file: no index, and every message of an account kept.
         OtherConnection old(state + "/state.sqlite");
-        std::string sql = "DROP INDEX account_messages_inbound; PRAGMA user_version = 8;";
+        std::string sql = "DROP INDEX account_messages_newest; PRAGMA user_version = 8;";
         for (int i = 0; i < 15; ++i)
             sql += "INSERT INTO account_messages VALUES ('acme', '<" + std::to_string(i) + "@x>', " +
                    std::to_string(100 + i) + ", 1, 'jane@acme.example', 'in');";
@@ -621,10 +617,11 @@ TEST_CASE("schema 9 keeps the newest of what each account wrote and indexes them
     StateStore store(state);
     CHECK(store.schema_version() == StateStore::kSchemaVersion);
     OtherConnection other(store.path());
-    CHECK(other.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'account_messages_inbound'") == "1");
-    CHECK(other.scalar("SELECT count(*) FROM account_messages WHERE account = 'acme' AND inbound = 1") == "10");
-    CHECK(other.scalar("SELECT min(date) FROM account_messages WHERE account = 'acme' AND inbound = 1") == "105");
-    CHECK(other.scalar("SELECT count(*) FROM account_messages WHERE inbound = 0 OR account = 'globex'") == "2");
+    CHECK(other.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'account_messages_newest'") == "1");
+    // acme's newest 10 (dates 105 to 114; its sent message, dated 1, goes too); globex keeps its one.
+    CHECK(other.scalar("SELECT count(*) FROM account_messages WHERE account = 'acme'") == "10");
+    CHECK(other.scalar("SELECT min(date) FROM account_messages WHERE account = 'acme'") == "105");
+    CHECK(other.scalar("SELECT count(*) FROM account_messages WHERE account = 'globex'") == "1");
 }
 
 TEST_CASE("schema 6 rebuilds the per-message tables WITHOUT ROWID and keeps their rows", "[store]") {
