@@ -51,8 +51,8 @@ struct BatchWrite;  // a batch on its way into the store (folder_watch.cpp)
 
 class FolderWatch : public std::enable_shared_from_this<FolderWatch> {
 public:
-    // sent_folder: the mailbox's Sent folder, whose messages are the user's own (a bounce in
-    // this folder counts only for mail the user sent).
+    // sent_folder: the mailbox's Sent folder. A bounce read here is about the user's mail when
+    // the message it returns is one that folder has seen (or the user wrote to the contact).
     FolderWatch(boost::asio::io_context& io, WorkerPool& pool, DaemonState& state, Mailbox mailbox,
                 std::string folder, FolderRole role, std::string sent_folder, std::function<void()> on_status);
     ~FolderWatch();
