@@ -92,6 +92,17 @@ std::string sent(const std::string& to, const std::string& id) {
            ">\r\nContent-Type: text/plain\r\n\r\nHello, the quote.\r\n";
 }
 
+// The user sends q-1001 to `to` (seen in Sent), then the corpus's Postfix report returns it
+// with Jane's address failed: the contact_changed it raises, if any.
+std::optional<json> sent_then_bounced(Daemon& d, DovecotFixture& dovecot, const std::string& to) {
+    dovecot.append("Sent", sent(to, "q-1001@vendor.example"));
+    REQUIRE(d.wait_notification([](const json& n) {
+        return n["kind"] == "customer_mail" && n["message_id"] == "q-1001@vendor.example";
+    }, 20s));
+    dovecot.append("INBOX", corpus("postfix-user-unknown.eml"));
+    return d.wait_notification([](const json& n) { return n["kind"] == "contact_changed"; }, 30s);
+}
+
 const char* kDeparture =
     "From: Raj Patel <raj@acme.example>\r\nTo: Mia Marketing <mia@vendor.example>\r\n"
     "Subject: Automatic reply: Renewal quote for 2027\r\nDate: Tue, 01 Dec 2026 09:20:00 +0100\r\n"
@@ -113,14 +124,8 @@ TEST_CASE("bounces, departures and loss phrases are told once, survive a restart
     d.call("subscribe");
     d.wait_synced();
 
-    // The user wrote to Jane (the corpus's Postfix report returns q-1001@vendor.example).
-    dovecot.append("Sent", sent("Jane Doe <jane@acme.example>", "q-1001@vendor.example"));
-    REQUIRE(d.wait_notification([](const json& n) {
-        return n["kind"] == "customer_mail" && n["message_id"] == "q-1001@vendor.example";
-    }, 20s));
-
-    dovecot.append("INBOX", corpus("postfix-user-unknown.eml"));
-    auto bounce = d.wait_notification([](const json& n) { return n["kind"] == "contact_changed"; }, 30s);
+    // The user wrote to Jane.
+    auto bounce = sent_then_bounced(d, dovecot, "Jane Doe <jane@acme.example>");
     INFO(d.log());
     REQUIRE(bounce);
     CHECK((*bounce)["contact"] == "jane@acme.example");
@@ -201,12 +206,7 @@ TEST_CASE("a bounce counts only for mail the user sent: the returned message in 
     // q-1001 went to the account's sales address, not to Jane; its report names Jane. The
     // store keeps only an account's newest messages, so what says the user sent it is its
     // Message-ID in the Sent folder.
-    dovecot.append("Sent", sent("Sales <sales@acme.example>", "q-1001@vendor.example"));
-    REQUIRE(d.wait_notification([](const json& n) {
-        return n["kind"] == "customer_mail" && n["message_id"] == "q-1001@vendor.example";
-    }, 20s));
-    dovecot.append("INBOX", corpus("postfix-user-unknown.eml"));
-    auto bounce = d.wait_notification([](const json& n) { return n["kind"] == "contact_changed"; }, 30s);
+    auto bounce = sent_then_bounced(d, dovecot, "Sales <sales@acme.example>");
     INFO(d.log());
     REQUIRE(bounce);
     CHECK((*bounce)["contact"] == "jane@acme.example");
